@@ -1,0 +1,480 @@
+//! Keyrings: data keys by id, one primary that seals, the rest open only, and tombstones for
+//! retired ids so an id is never reused. Also the blind-index roots, kept apart from the data keys.
+
+use std::collections::BTreeMap;
+
+use zeroize::Zeroize;
+
+use crate::aead::{NONCE_LEN, XaesKey};
+use crate::blind_index::{BlindIndexer, IndexDefinition};
+use crate::context::Context;
+use crate::envelope::{self, Envelope, HEADER_LEN, Header, KeyId, Suite};
+use crate::error::{Error, KeyringError};
+use crate::plaintext::Timestamp;
+use crate::plaintext::{Decode, Encode, decode_typed, encode_typed};
+use crate::secret::{SecretKey, random_array};
+
+/// Largest plaintext an envelope holds: 1 GiB. Field encryption is for fields.
+pub const MAX_PLAINTEXT_LEN: usize = 1 << 30;
+
+/// A keyring's random 128-bit identity; wrapped keys are bound to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyringId(pub [u8; 16]);
+
+impl core::fmt::Display for KeyringId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyState {
+    /// Seals new values and opens old ones. Exactly one key is primary.
+    Primary,
+    /// Opens values sealed under it; seals nothing.
+    Active,
+    /// Material destroyed; the id stays reserved.
+    Retired,
+}
+
+impl core::fmt::Display for KeyState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            KeyState::Primary => "primary",
+            KeyState::Active => "active",
+            KeyState::Retired => "retired",
+        })
+    }
+}
+
+/// Public facts about a key: no secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// The key id.
+    pub id: KeyId,
+    /// The suite it seals with.
+    pub suite: Suite,
+    /// Its state.
+    pub state: KeyState,
+    /// When it was created.
+    pub created: Timestamp,
+}
+
+/// A data key's material, prepared for use.
+pub(crate) struct Material {
+    pub(crate) secret: SecretKey,
+    xaes: XaesKey,
+}
+
+impl Material {
+    pub(crate) fn new(secret: SecretKey) -> Self {
+        let xaes = XaesKey::new(secret.expose());
+        Self { secret, xaes }
+    }
+}
+
+pub(crate) struct KeyEntry {
+    pub(crate) info: KeyInfo,
+    pub(crate) material: Option<Material>,
+}
+
+/// A blind-index root: every index key is derived from it.
+pub(crate) struct IndexRootEntry {
+    pub(crate) info: KeyInfo,
+    pub(crate) secret: Option<SecretKey>,
+}
+
+/// Data keys and blind-index roots, in memory, unwrapped. See the crate docs for an example.
+pub struct Keyring {
+    pub(crate) id: KeyringId,
+    pub(crate) keys: BTreeMap<KeyId, KeyEntry>,
+    pub(crate) primary: KeyId,
+    pub(crate) index_roots: BTreeMap<KeyId, IndexRootEntry>,
+    pub(crate) primary_index_root: KeyId,
+}
+
+impl core::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Keyring")
+            .field("id", &self.id)
+            .field("primary", &self.primary)
+            .field(
+                "keys",
+                &self.keys.values().map(|k| &k.info).collect::<Vec<_>>(),
+            )
+            .field(
+                "index_roots",
+                &self
+                    .index_roots
+                    .values()
+                    .map(|k| &k.info)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Keyring {
+    /// A new keyring with one primary data key under `suite` and one blind-index root.
+    pub fn generate(suite: Suite) -> Result<Self, Error> {
+        let first = KeyId::new(1).ok_or(Error::Rng)?;
+        let now = Timestamp::now();
+        let mut keys = BTreeMap::new();
+        keys.insert(
+            first,
+            KeyEntry {
+                info: KeyInfo {
+                    id: first,
+                    suite,
+                    state: KeyState::Primary,
+                    created: now,
+                },
+                material: Some(Material::new(SecretKey::generate()?)),
+            },
+        );
+        let mut index_roots = BTreeMap::new();
+        index_roots.insert(
+            first,
+            IndexRootEntry {
+                info: KeyInfo {
+                    id: first,
+                    suite,
+                    state: KeyState::Primary,
+                    created: now,
+                },
+                secret: Some(SecretKey::generate()?),
+            },
+        );
+        Ok(Self {
+            id: KeyringId(random_array()?),
+            keys,
+            primary: first,
+            index_roots,
+            primary_index_root: first,
+        })
+    }
+
+    /// A keyring with one given key, for tests and vectors: id 1, primary, no wrapping.
+    pub fn from_single_key(
+        keyring_id: KeyringId,
+        key_id: KeyId,
+        suite: Suite,
+        key: SecretKey,
+        index_root: SecretKey,
+    ) -> Self {
+        let created = Timestamp::new(0, 0).unwrap_or_else(Timestamp::now);
+        let mut keys = BTreeMap::new();
+        keys.insert(
+            key_id,
+            KeyEntry {
+                info: KeyInfo {
+                    id: key_id,
+                    suite,
+                    state: KeyState::Primary,
+                    created,
+                },
+                material: Some(Material::new(key)),
+            },
+        );
+        let mut index_roots = BTreeMap::new();
+        index_roots.insert(
+            key_id,
+            IndexRootEntry {
+                info: KeyInfo {
+                    id: key_id,
+                    suite,
+                    state: KeyState::Primary,
+                    created,
+                },
+                secret: Some(index_root),
+            },
+        );
+        Self {
+            id: keyring_id,
+            keys,
+            primary: key_id,
+            index_roots,
+            primary_index_root: key_id,
+        }
+    }
+
+    /// The keyring's identity.
+    pub fn id(&self) -> KeyringId {
+        self.id
+    }
+
+    /// The key that seals.
+    pub fn primary(&self) -> KeyId {
+        self.primary
+    }
+
+    /// Every data key, retired ones included, by id.
+    pub fn keys(&self) -> impl Iterator<Item = &KeyInfo> {
+        self.keys.values().map(|k| &k.info)
+    }
+
+    /// Every blind-index root, by id.
+    pub fn index_roots(&self) -> impl Iterator<Item = &KeyInfo> {
+        self.index_roots.values().map(|k| &k.info)
+    }
+
+    /// The blind-index root new index values are computed under.
+    pub fn primary_index_root(&self) -> KeyId {
+        self.primary_index_root
+    }
+
+    /// Adds a new primary data key under the current primary's suite; the old primary stays
+    /// for opening. Returns the new key's id.
+    pub fn rotate(&mut self) -> Result<KeyId, Error> {
+        let suite = self
+            .keys
+            .get(&self.primary)
+            .map_or(Suite::KcXaes256Gcm, |k| k.info.suite);
+        self.rotate_to(suite)
+    }
+
+    /// Adds a new primary data key under `suite`.
+    pub fn rotate_to(&mut self, suite: Suite) -> Result<KeyId, Error> {
+        let id = next_id(self.keys.keys())?;
+        let material = Material::new(SecretKey::generate()?);
+        if let Some(old) = self.keys.get_mut(&self.primary) {
+            old.info.state = KeyState::Active;
+        }
+        self.keys.insert(
+            id,
+            KeyEntry {
+                info: KeyInfo {
+                    id,
+                    suite,
+                    state: KeyState::Primary,
+                    created: Timestamp::now(),
+                },
+                material: Some(material),
+            },
+        );
+        self.primary = id;
+        Ok(id)
+    }
+
+    /// Destroys a non-primary key's material and keeps its id as a tombstone. Values under it
+    /// no longer open: re-seal them first (`fieldcrypt rotate`).
+    pub fn retire(&mut self, id: KeyId) -> Result<(), Error> {
+        if id == self.primary {
+            return Err(KeyringError::RetirePrimary(id).into());
+        }
+        let entry = self.keys.get_mut(&id).ok_or(KeyringError::NoSuchKey(id))?;
+        entry.info.state = KeyState::Retired;
+        entry.material = None;
+        Ok(())
+    }
+
+    /// Adds a new primary blind-index root. The previous one stays, so lookups can match
+    /// values indexed under either while a re-index runs.
+    pub fn rotate_index_root(&mut self) -> Result<KeyId, Error> {
+        let id = next_id(self.index_roots.keys())?;
+        let suite = self
+            .keys
+            .get(&self.primary)
+            .map_or(Suite::KcXaes256Gcm, |k| k.info.suite);
+        if let Some(old) = self.index_roots.get_mut(&self.primary_index_root) {
+            old.info.state = KeyState::Active;
+        }
+        self.index_roots.insert(
+            id,
+            IndexRootEntry {
+                info: KeyInfo {
+                    id,
+                    suite,
+                    state: KeyState::Primary,
+                    created: Timestamp::now(),
+                },
+                secret: Some(SecretKey::generate()?),
+            },
+        );
+        self.primary_index_root = id;
+        Ok(id)
+    }
+
+    /// Destroys a non-primary blind-index root.
+    pub fn retire_index_root(&mut self, id: KeyId) -> Result<(), Error> {
+        if id == self.primary_index_root {
+            return Err(KeyringError::RetirePrimary(id).into());
+        }
+        let entry = self
+            .index_roots
+            .get_mut(&id)
+            .ok_or(KeyringError::NoSuchKey(id))?;
+        entry.info.state = KeyState::Retired;
+        entry.secret = None;
+        Ok(())
+    }
+
+    /// A blind indexer for `definition` under the primary index root.
+    pub fn blind_indexer(&self, definition: &IndexDefinition) -> Result<BlindIndexer, Error> {
+        self.blind_indexer_under(definition, self.primary_index_root)
+    }
+
+    /// A blind indexer for `definition` under a given index root (for lookups during a
+    /// re-index, match under the new and the previous root).
+    pub fn blind_indexer_under(
+        &self,
+        definition: &IndexDefinition,
+        root: KeyId,
+    ) -> Result<BlindIndexer, Error> {
+        let entry = self
+            .index_roots
+            .get(&root)
+            .ok_or(KeyringError::NoSuchKey(root))?;
+        let secret = entry.secret.as_ref().ok_or(Error::RetiredKey(root))?;
+        BlindIndexer::new(secret, definition)
+    }
+
+    fn primary_entry(&self) -> Result<(&KeyInfo, &Material), Error> {
+        let entry = self
+            .keys
+            .get(&self.primary)
+            .ok_or(KeyringError::NoSuchKey(self.primary))?;
+        let material = entry
+            .material
+            .as_ref()
+            .ok_or(Error::RetiredKey(self.primary))?;
+        Ok((&entry.info, material))
+    }
+
+    /// Seals `value` under the primary key, bound to `context`; returns the binary envelope.
+    pub fn seal<T: Encode + ?Sized>(&self, context: &Context, value: &T) -> Result<Vec<u8>, Error> {
+        self.seal_with_nonce(context, value, random_array()?)
+    }
+
+    /// Seals with a caller-chosen nonce. Only for known-answer test vectors: a nonce must never
+    /// repeat under a key, and [`Keyring::seal`] draws a fresh random one every time.
+    #[doc(hidden)]
+    pub fn seal_with_nonce<T: Encode + ?Sized>(
+        &self,
+        context: &Context,
+        value: &T,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<Vec<u8>, Error> {
+        let (info, material) = self.primary_entry()?;
+        let header = Header {
+            suite: info.suite,
+            key_id: info.id,
+        };
+        let mut out = Vec::with_capacity(
+            HEADER_LEN + NONCE_LEN + 1 + value.size_hint() + header.suite.trailer_len(),
+        );
+        out.extend_from_slice(&header.to_bytes());
+        out.extend_from_slice(&nonce);
+        let start = out.len();
+        encode_typed(value, &mut out);
+        if out.len() - start > MAX_PLAINTEXT_LEN {
+            out.zeroize();
+            return Err(Error::TooLarge(out.len() - start));
+        }
+        let (tag, commitment) = with_aad(header, context, |aad| {
+            material
+                .xaes
+                .seal_in_place(header.suite.commits(), &nonce, aad, &mut out[start..])
+        });
+        out.extend_from_slice(&tag);
+        if let Some(commitment) = commitment {
+            out.extend_from_slice(&commitment);
+        }
+        Ok(out)
+    }
+
+    /// Seals `value` and returns the text envelope, for text columns.
+    pub fn seal_text<T: Encode + ?Sized>(
+        &self,
+        context: &Context,
+        value: &T,
+    ) -> Result<String, Error> {
+        let binary = self.seal(context, value)?;
+        let header = Header {
+            suite: self.primary_entry()?.0.suite,
+            key_id: self.primary,
+        };
+        Ok(envelope::encode_text(header, &binary[HEADER_LEN..]))
+    }
+
+    /// Opens an envelope in either form (binary, or text as bytes) as a `T`.
+    pub fn open<T: Decode>(&self, context: &Context, envelope: &[u8]) -> Result<T, Error> {
+        self.open_envelope(context, &Envelope::parse(envelope)?)
+    }
+
+    /// Opens a text envelope as a `T`.
+    pub fn open_text<T: Decode>(&self, context: &Context, envelope: &str) -> Result<T, Error> {
+        self.open_envelope(context, &Envelope::parse_text(envelope)?)
+    }
+
+    /// Opens a parsed envelope as a `T`.
+    pub fn open_envelope<T: Decode>(
+        &self,
+        context: &Context,
+        envelope: &Envelope<'_>,
+    ) -> Result<T, Error> {
+        let header = envelope.header();
+        let entry = self
+            .keys
+            .get(&header.key_id)
+            .ok_or(Error::UnknownKey(header.key_id))?;
+        let material = entry
+            .material
+            .as_ref()
+            .ok_or(Error::RetiredKey(header.key_id))?;
+        if entry.info.suite != header.suite {
+            return Err(Error::CannotOpen);
+        }
+        let mut buf = envelope.sealed().to_vec();
+        let opened = with_aad(header, context, |aad| {
+            material
+                .xaes
+                .open_in_place(envelope.commitment(), envelope.nonce(), aad, &mut buf)
+        });
+        match opened {
+            Ok(len) => {
+                buf.truncate(len);
+                decode_typed(buf)
+            }
+            Err(_) => {
+                buf.zeroize();
+                Err(Error::CannotOpen)
+            }
+        }
+    }
+
+    /// Whether `envelope` was sealed under another key than the primary: what a rotation job
+    /// needs to know, read from the header without opening anything.
+    pub fn needs_rotation(&self, envelope: &Envelope<'_>) -> bool {
+        envelope.header().key_id != self.primary
+    }
+}
+
+/// Runs `f` with the associated data `header || context`, on the stack when it is small.
+fn with_aad<R>(header: Header, context: &Context, f: impl FnOnce(&[u8]) -> R) -> R {
+    let ctx = context.encoded();
+    let len = HEADER_LEN + ctx.len();
+    let mut stack = [0u8; 256];
+    if len <= stack.len() {
+        stack[..HEADER_LEN].copy_from_slice(&header.to_bytes());
+        stack[HEADER_LEN..len].copy_from_slice(ctx);
+        f(&stack[..len])
+    } else {
+        let mut heap = Vec::with_capacity(len);
+        heap.extend_from_slice(&header.to_bytes());
+        heap.extend_from_slice(ctx);
+        f(&heap)
+    }
+}
+
+fn next_id<'a>(ids: impl Iterator<Item = &'a KeyId>) -> Result<KeyId, Error> {
+    let max = ids.map(|id| id.get()).max().unwrap_or(0);
+    max.checked_add(1)
+        .and_then(KeyId::new)
+        .ok_or(KeyringError::IdsExhausted.into())
+}
