@@ -272,9 +272,9 @@ fn negative_vectors() -> J {
         let mut b = xgood.clone();
         b[2] = 0x01;
         bin(
-            "algorithm relabelled non-committing to KC".into(),
+            "algorithm relabelled non-committing to KC (too short for KC)".into(),
             b,
-            "cannot_open",
+            "malformed",
         );
     }
     {

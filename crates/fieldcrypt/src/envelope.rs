@@ -121,7 +121,7 @@ impl Suite {
 
 impl core::fmt::Display for Suite {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 

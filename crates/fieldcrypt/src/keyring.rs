@@ -44,7 +44,7 @@ pub enum KeyState {
 
 impl core::fmt::Display for KeyState {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             KeyState::Primary => "primary",
             KeyState::Active => "active",
             KeyState::Retired => "retired",

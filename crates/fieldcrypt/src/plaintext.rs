@@ -87,7 +87,7 @@ impl TypeTag {
 
 impl core::fmt::Display for TypeTag {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 

@@ -1,0 +1,163 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Field-level encryption for database columns: keyrings, sealing, blind indexes.
+#[derive(Parser, Debug)]
+#[command(name = "fieldcrypt", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Create, rotate and inspect keyrings.
+    #[command(subcommand)]
+    Keyring(KeyringCommand),
+    /// Seal stdin's value; print the text envelope.
+    Seal(SealArgs),
+    /// Open a text (or binary) envelope from stdin; print the plaintext.
+    Open(OpenArgs),
+    /// Print the blind index of stdin's value.
+    Index(IndexArgs),
+    /// Pick a blind index's bit length from row count and distinct values.
+    PlanIndex(PlanArgs),
+    /// Time sealing and opening against raw AES-256-GCM in this process.
+    Bench(BenchArgs),
+    /// A guided tour: creates a keyring and master key on first run, seals typed values with
+    /// context, and shows what the database holds beside what the application sees.
+    Walkthrough(WalkthroughArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub(crate) struct KeyringArg {
+    /// The keyring file.
+    #[arg(long, env = "FIELDCRYPT_KEYRING")]
+    pub(crate) keyring: PathBuf,
+    /// The master-key file (default: the path recorded in the keyring).
+    #[arg(long, env = "FIELDCRYPT_MASTER_KEY")]
+    pub(crate) master_key: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum KeyringCommand {
+    /// Create a new keyring (and a master key, if the master-key file does not exist yet).
+    Init {
+        #[command(flatten)]
+        keyring: KeyringArg,
+        /// Suite of the first data key.
+        #[arg(long, default_value = "kc-xaes-256-gcm", value_parser = ["kc-xaes-256-gcm", "xaes-256-gcm"])]
+        suite: String,
+    },
+    /// Add a new primary data key; older keys stay for opening.
+    Rotate {
+        #[command(flatten)]
+        keyring: KeyringArg,
+        /// Rotate the blind-index root instead of the data key.
+        #[arg(long)]
+        index_root: bool,
+    },
+    /// Destroy a non-primary key's material; its id stays reserved.
+    Retire {
+        #[command(flatten)]
+        keyring: KeyringArg,
+        /// The key id.
+        #[arg(long)]
+        key: u32,
+    },
+    /// List keys: ids, suites, states, creation times. Needs no master key; prints no secret.
+    List {
+        /// The keyring file.
+        #[arg(long, env = "FIELDCRYPT_KEYRING")]
+        keyring: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ContextArgs {
+    /// Where the value lives: TABLE.COLUMN, or TABLE.COLUMN:ROW to bind it to a row.
+    #[arg(long)]
+    pub(crate) context: String,
+    /// Bind the value to a tenant as well.
+    #[arg(long)]
+    pub(crate) tenant: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct SealArgs {
+    #[command(flatten)]
+    pub(crate) keyring: KeyringArg,
+    #[command(flatten)]
+    pub(crate) context: ContextArgs,
+    /// How to read stdin: string, bytes, int, float, bool, date, timestamp, decimal, json.
+    #[arg(long = "type", default_value = "string")]
+    pub(crate) value_type: String,
+    /// Keep a final newline (by default one trailing "\n" or "\r\n" is dropped).
+    #[arg(long)]
+    pub(crate) keep_newline: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct OpenArgs {
+    #[command(flatten)]
+    pub(crate) keyring: KeyringArg,
+    #[command(flatten)]
+    pub(crate) context: ContextArgs,
+    /// Refuse values of any other type (exit 5).
+    #[arg(long = "type")]
+    pub(crate) value_type: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct IndexArgs {
+    #[command(flatten)]
+    pub(crate) keyring: KeyringArg,
+    /// The index: NAME, or TABLE.COLUMN.NAME.
+    #[arg(long)]
+    pub(crate) index: String,
+    /// Bits to keep (see `fieldcrypt plan-index`).
+    #[arg(long)]
+    pub(crate) bits: u16,
+    /// Normalisers, in order: any of trim, casefold, nfkc, digits.
+    #[arg(long, default_value = "")]
+    pub(crate) normalize: String,
+    /// Print the index as a decimal integer (indexes of at most 64 bits) instead of hex.
+    #[arg(long)]
+    pub(crate) int: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct PlanArgs {
+    /// Rows in the table (or expected).
+    #[arg(long)]
+    pub(crate) rows: u64,
+    /// Distinct values in the column (or expected).
+    #[arg(long)]
+    pub(crate) distinct: u64,
+    /// Bits already spent by other blind indexes on the same field.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) other_bits: u16,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct BenchArgs {
+    /// Seconds to spend on each measurement.
+    #[arg(long, default_value_t = 1.0)]
+    pub(crate) seconds: f64,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct WalkthroughArgs {
+    /// Directory for the demo keyring and master key.
+    #[arg(long, default_value = ".fieldcrypt-demo")]
+    pub(crate) dir: PathBuf,
+}

@@ -1,0 +1,92 @@
+//! `fieldcrypt keyring ...`
+
+use anyhow::Result;
+use fieldcrypt::{KeyId, Suite};
+use fieldcrypt_kms::keyring_file;
+
+use crate::cli::KeyringCommand;
+use crate::keys;
+
+pub(crate) fn run(cmd: KeyringCommand) -> Result<()> {
+    match cmd {
+        KeyringCommand::Init { keyring, suite } => {
+            let suite = if suite == "xaes-256-gcm" {
+                Suite::Xaes256Gcm
+            } else {
+                Suite::KcXaes256Gcm
+            };
+            let loaded = keys::init(&keyring, suite)?;
+            let master = loaded.master.path().display();
+            if loaded.master.was_created() {
+                println!(
+                    "created master key {master} (mode 0600; keep it off the database host and out of backups of the data)"
+                );
+            } else {
+                println!("using existing master key {master}");
+            }
+            println!(
+                "created keyring {} (id {}): data key 1 ({}) is primary",
+                loaded.path.display(),
+                loaded.keyring.id(),
+                suite.slug()
+            );
+            Ok(())
+        }
+        KeyringCommand::Rotate {
+            keyring,
+            index_root,
+        } => {
+            let mut loaded = keys::load(&keyring)?;
+            let (what, id) = if index_root {
+                ("blind-index root", loaded.keyring.rotate_index_root()?)
+            } else {
+                ("data key", loaded.keyring.rotate()?)
+            };
+            loaded.save()?;
+            println!("{what} {id} is now primary; older ones stay for opening");
+            Ok(())
+        }
+        KeyringCommand::Retire { keyring, key } => {
+            let mut loaded = keys::load(&keyring)?;
+            let id = KeyId::new(key).ok_or_else(|| anyhow::anyhow!("key id 0 does not exist"))?;
+            loaded.keyring.retire(id)?;
+            loaded.save()?;
+            println!("data key {id} retired: its material is destroyed and its id stays reserved");
+            Ok(())
+        }
+        KeyringCommand::List { keyring, json } => {
+            let doc = keyring_file::read_document(&keyring)?;
+            if json {
+                let entry = |k: &fieldcrypt::document::WrappedKey| serde_json::json!({"id": k.id, "suite": k.suite, "state": k.state, "created": k.created});
+                let out = serde_json::json!({
+                    "keyring_id": doc.keyring_id,
+                    "kek": {"provider": doc.kek.provider, "fingerprint": doc.kek.fingerprint},
+                    "keys": doc.keys.iter().map(entry).collect::<Vec<_>>(),
+                    "index_roots": doc.index_roots.iter().map(entry).collect::<Vec<_>>(),
+                });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!(
+                    "keyring {}  (KEK: {}, fingerprint {})",
+                    doc.keyring_id, doc.kek.provider, doc.kek.fingerprint
+                );
+                println!(
+                    "{:<8} {:<12} {:<17} {:<8} created",
+                    "kind", "id", "suite", "state"
+                );
+                for (kind, list) in [("data", &doc.keys), ("index", &doc.index_roots)] {
+                    for k in list {
+                        println!(
+                            "{kind:<8} {:<12} {:<17} {:<8} {}",
+                            k.id,
+                            k.suite.slug(),
+                            k.state,
+                            k.created
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! One function per command.
+
+mod bench;
+mod keyring;
+mod values;
+mod walkthrough;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+
+pub(crate) fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Keyring(cmd) => keyring::run(cmd),
+        Command::Seal(args) => values::seal(&args),
+        Command::Open(args) => values::open(&args),
+        Command::Index(args) => values::index(&args),
+        Command::PlanIndex(args) => values::plan(&args),
+        Command::Bench(args) => bench::run(&args),
+        Command::Walkthrough(args) => walkthrough::run(&args),
+    }
+}

@@ -1,0 +1,63 @@
+//! Exit codes: one per kind of failure, so scripts can tell them apart.
+//!
+//! | code | meaning |
+//! | --- | --- |
+//! | 0 | success |
+//! | 1 | the value cannot be opened (wrong key, wrong context, tampered) |
+//! | 2 | usage error (bad arguments; clap's own code) |
+//! | 3 | malformed input (not an envelope, or not a value of the given `--type`) |
+//! | 4 | the envelope names a key the keyring lacks or has retired |
+//! | 5 | the value opened but holds another type than `--type` |
+//! | 6 | keyring or master key problem (missing, unreadable, insecure, wrong master key) |
+//! | 7 | other I/O error (stdin, stdout) |
+//! | 8 | anything else |
+
+use fieldcrypt::Error;
+use fieldcrypt_kms::KmsError;
+
+pub(crate) const CANNOT_OPEN: u8 = 1;
+pub(crate) const MALFORMED: u8 = 3;
+pub(crate) const UNKNOWN_KEY: u8 = 4;
+pub(crate) const TYPE_MISMATCH: u8 = 5;
+pub(crate) const KEYRING: u8 = 6;
+pub(crate) const IO: u8 = 7;
+pub(crate) const OTHER: u8 = 8;
+
+fn for_core(e: &Error) -> u8 {
+    match e {
+        Error::CannotOpen => CANNOT_OPEN,
+        Error::Malformed(_)
+        | Error::InvalidValue(_)
+        | Error::InvalidContext(_)
+        | Error::TooLarge(_) => MALFORMED,
+        Error::UnknownKey(_) | Error::RetiredKey(_) => UNKNOWN_KEY,
+        Error::TypeMismatch { .. } => TYPE_MISMATCH,
+        Error::Keyring(_) | Error::InvalidKeyLength(_) => KEYRING,
+        _ => OTHER,
+    }
+}
+
+/// The exit code for an error chain: the first error in it that we recognise decides.
+pub(crate) fn code_for(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<Error>() {
+            return for_core(e);
+        }
+        if cause.downcast_ref::<fieldcrypt::ParseError>().is_some() {
+            return MALFORMED;
+        }
+        if let Some(e) = cause.downcast_ref::<KmsError>() {
+            return match e {
+                KmsError::Core(core) => match core {
+                    Error::Keyring(_) => KEYRING,
+                    other => for_core(other),
+                },
+                _ => KEYRING,
+            };
+        }
+        if cause.downcast_ref::<std::io::Error>().is_some() {
+            return IO;
+        }
+    }
+    OTHER
+}

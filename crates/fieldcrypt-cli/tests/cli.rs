@@ -1,0 +1,260 @@
+//! The `fieldcrypt` binary as scripts use it: arguments, stdin, stdout, one-line errors, exit codes.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn fieldcrypt(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fieldcrypt"))
+        .args(args)
+        .env("FIELDCRYPT_KEYRING", dir.join("keyring.json"))
+        .env("FIELDCRYPT_MASTER_KEY", dir.join("secret/master.key"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn: {e}"));
+    if let Some(mut input) = child.stdin.take() {
+        input
+            .write_all(stdin)
+            .unwrap_or_else(|e| panic!("stdin: {e}"));
+    }
+    child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("wait: {e}"))
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = fieldcrypt(dir.path(), &["keyring", "init"], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    dir
+}
+
+#[test]
+fn seal_open_round_trip_and_exit_codes() {
+    let dir = setup();
+    let d = dir.path();
+    let sealed = fieldcrypt(
+        d,
+        &["seal", "--context", "customers.email:42"],
+        b"ann@example.org\n",
+    );
+    assert!(sealed.status.success(), "{}", text(&sealed.stderr));
+    let envelope = text(&sealed.stdout);
+    assert!(envelope.starts_with("fc1c1."), "{envelope}");
+    assert!(!envelope.contains("ann@example.org"));
+
+    let opened = fieldcrypt(
+        d,
+        &["open", "--context", "customers.email:42"],
+        envelope.as_bytes(),
+    );
+    assert_eq!(opened.status.code(), Some(0), "{}", text(&opened.stderr));
+    assert_eq!(text(&opened.stdout), "ann@example.org\n");
+
+    // Another row: exit 1, one line on stderr, nothing on stdout.
+    let wrong = fieldcrypt(
+        d,
+        &["open", "--context", "customers.email:43"],
+        envelope.as_bytes(),
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    assert_eq!(
+        text(&wrong.stderr).lines().count(),
+        1,
+        "{}",
+        text(&wrong.stderr)
+    );
+    assert!(wrong.stdout.is_empty());
+
+    let garbage = fieldcrypt(d, &["open", "--context", "customers.email:42"], b"hello");
+    assert_eq!(garbage.status.code(), Some(3), "{}", text(&garbage.stderr));
+
+    let as_int = fieldcrypt(
+        d,
+        &["open", "--context", "customers.email:42", "--type", "int"],
+        envelope.as_bytes(),
+    );
+    assert_eq!(as_int.status.code(), Some(5), "{}", text(&as_int.stderr));
+
+    let bad_usage = fieldcrypt(d, &["seal", "--context", "nodot"], b"x");
+    assert_eq!(
+        bad_usage.status.code(),
+        Some(8),
+        "{}",
+        text(&bad_usage.stderr)
+    );
+}
+
+#[test]
+fn typed_values_round_trip() {
+    let dir = setup();
+    let d = dir.path();
+    for (ty, input, printed) in [
+        ("int", "-9223372036854775808", "-9223372036854775808"),
+        ("float", "2.5", "2.5"),
+        ("bool", "true", "true"),
+        ("date", "1985-10-26", "1985-10-26"),
+        (
+            "timestamp",
+            "1985-10-26T01:20:00-07:00",
+            "1985-10-26T08:20:00Z",
+        ),
+        ("decimal", "-12.50", "-12.50"),
+        ("json", r#"{"a":[1,2]}"#, r#"{"a":[1,2]}"#),
+        ("string", "", ""),
+    ] {
+        let sealed = fieldcrypt(
+            d,
+            &["seal", "--context", "t.c", "--type", ty],
+            input.as_bytes(),
+        );
+        assert!(sealed.status.success(), "{ty}: {}", text(&sealed.stderr));
+        let opened = fieldcrypt(
+            d,
+            &["open", "--context", "t.c", "--type", ty],
+            &sealed.stdout,
+        );
+        assert!(opened.status.success(), "{ty}: {}", text(&opened.stderr));
+        assert_eq!(text(&opened.stdout).trim_end_matches('\n'), printed, "{ty}");
+    }
+    let bad = fieldcrypt(d, &["seal", "--context", "t.c", "--type", "int"], b"12x");
+    assert_eq!(bad.status.code(), Some(3));
+}
+
+#[test]
+fn rotation_keeps_old_values_and_list_shows_no_secret() {
+    let dir = setup();
+    let d = dir.path();
+    let old = fieldcrypt(d, &["seal", "--context", "t.c"], b"v1").stdout;
+    assert!(fieldcrypt(d, &["keyring", "rotate"], b"").status.success());
+    let new = fieldcrypt(d, &["seal", "--context", "t.c"], b"v2").stdout;
+    assert!(text(&new).starts_with("fc1c2."));
+    assert_eq!(
+        text(&fieldcrypt(d, &["open", "--context", "t.c"], &old).stdout),
+        "v1\n"
+    );
+
+    let list = fieldcrypt(d, &["keyring", "list", "--json"], b"");
+    assert!(list.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap_or_default();
+    assert_eq!(doc["keys"].as_array().map(Vec::len), Some(2));
+    assert_eq!(doc["keys"][1]["state"], "primary");
+    assert!(!text(&list.stdout).contains("wrapped"));
+
+    // Retiring key 1 destroys it: its values no longer open (exit 4), id 1 is never reused.
+    assert!(
+        fieldcrypt(d, &["keyring", "retire", "--key", "1"], b"")
+            .status
+            .success()
+    );
+    assert_eq!(
+        fieldcrypt(d, &["open", "--context", "t.c"], &old)
+            .status
+            .code(),
+        Some(4)
+    );
+    assert_eq!(
+        fieldcrypt(d, &["keyring", "retire", "--key", "2"], b"")
+            .status
+            .code(),
+        Some(6)
+    );
+}
+
+#[test]
+fn master_key_problems_are_clear() {
+    let dir = setup();
+    let d = dir.path();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let key = d.join("secret/master.key");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let out = fieldcrypt(d, &["seal", "--context", "t.c"], b"x");
+        assert_eq!(out.status.code(), Some(6));
+        assert!(
+            text(&out.stderr).contains("chmod 600"),
+            "{}",
+            text(&out.stderr)
+        );
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    // Another master key: refused with both fingerprints, not a vague failure.
+    let other = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let other_key = other.path().join("m.key");
+    let other_key_str = other_key.display().to_string();
+    let _ = fieldcrypt(
+        other.path(),
+        &["keyring", "init", "--master-key", &other_key_str],
+        b"",
+    );
+    let out = fieldcrypt(
+        d,
+        &["seal", "--context", "t.c", "--master-key", &other_key_str],
+        b"x",
+    );
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("fingerprint"),
+        "{}",
+        text(&out.stderr)
+    );
+    // init never overwrites a keyring.
+    assert_eq!(
+        fieldcrypt(d, &["keyring", "init"], b"").status.code(),
+        Some(6)
+    );
+}
+
+#[test]
+fn blind_index_normalises_and_plan_index_answers() {
+    let dir = setup();
+    let d = dir.path();
+    let a = fieldcrypt(
+        d,
+        &[
+            "index",
+            "--index",
+            "customers.email.email_ci",
+            "--bits",
+            "16",
+            "--normalize",
+            "nfkc,trim,casefold",
+        ],
+        b"Ann@Example.org\n",
+    );
+    let b = fieldcrypt(
+        d,
+        &[
+            "index",
+            "--index",
+            "customers.email.email_ci",
+            "--bits",
+            "16",
+            "--normalize",
+            "nfkc,trim,casefold",
+        ],
+        b"  ann@example.ORG",
+    );
+    assert!(a.status.success(), "{}", text(&a.stderr));
+    assert_eq!(a.stdout, b.stdout);
+    assert_eq!(text(&a.stdout).trim().len(), 4);
+    let plan = fieldcrypt(
+        d,
+        &["plan-index", "--rows", "1000000", "--distinct", "1000000"],
+        b"",
+    );
+    assert!(
+        text(&plan.stdout).contains("bits: 18"),
+        "{}",
+        text(&plan.stdout)
+    );
+}

@@ -1,0 +1,63 @@
+//! A keyring document in a JSON file. The file holds only wrapped keys; it is replaced
+//! atomically (write a temporary file, fsync, rename), so a crash leaves the old or the new
+//! keyring, never half of one.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use fieldcrypt::{KeyWrapper, Keyring, KeyringDocument};
+
+use crate::error::KmsError;
+
+/// Reads a keyring document without unwrapping anything (for listing).
+pub fn read_document(path: &Path) -> Result<KeyringDocument, KmsError> {
+    let text = std::fs::read_to_string(path).map_err(KmsError::io(path))?;
+    serde_json::from_str(&text).map_err(|e| KmsError::BadKeyringFile {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// Reads and unwraps a keyring.
+pub fn load(path: &Path, kek: &dyn KeyWrapper) -> Result<Keyring, KmsError> {
+    let doc = read_document(path)?;
+    Ok(Keyring::from_document(&doc, kek)?)
+}
+
+/// Wraps `keyring` under `kek` and replaces the file atomically.
+pub fn save(
+    path: &Path,
+    keyring: &Keyring,
+    kek: &dyn KeyWrapper,
+    provider: &str,
+    settings: BTreeMap<String, serde_json::Value>,
+) -> Result<(), KmsError> {
+    let doc = keyring.to_document(kek, provider, settings)?;
+    write_document(path, &doc)
+}
+
+/// Replaces the file with `doc` atomically.
+pub fn write_document(path: &Path, doc: &KeyringDocument) -> Result<(), KmsError> {
+    let text = serde_json::to_string_pretty(doc).map_err(|e| KmsError::BadKeyringFile {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(KmsError::io(dir))?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    crate::private_file::write_new_private(&tmp, format!("{text}\n").as_bytes())?;
+    std::fs::rename(&tmp, path).map_err(KmsError::io(path))?;
+    // Make the rename itself durable.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
