@@ -3,6 +3,7 @@
 //!
 //! The vectors are checked by `tests/format_vectors.rs` and, independently of this crate, by
 //! `tools/verify_vectors.py` (Python, using only the `cryptography` package's AES and GCM).
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::path::PathBuf;
 
@@ -483,7 +484,8 @@ fn blind_index_vectors() -> J {
         SecretKey::from_bytes(root),
     );
     let mut v = Vec::new();
-    let cases: &[(&str, &str, &str, &str, u16, &[&str])] = &[
+    type Case<'a> = (&'a str, &'a str, &'a str, &'a str, u16, &'a [&'a str]);
+    let cases: &[Case<'_>] = &[
         (
             "customers",
             "email",

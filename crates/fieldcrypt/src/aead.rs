@@ -150,10 +150,10 @@ impl XaesKey {
         in_out: &mut [u8],
     ) -> Result<usize, AeadError> {
         let derived = self.derive(nonce, commitment.is_some());
-        if let Some(expected) = commitment {
-            if !bool::from(derived.commitment.ct_eq(expected)) {
-                return Err(AeadError);
-            }
+        if let Some(expected) = commitment
+            && !bool::from(derived.commitment.ct_eq(expected))
+        {
+            return Err(AeadError);
         }
         let gcm = backend::Aes256Gcm::new(&derived.gcm_key);
         gcm.open_in_place(gcm_nonce(nonce), aad, in_out)

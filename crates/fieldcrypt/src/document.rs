@@ -255,10 +255,8 @@ impl Keyring {
                         })?)
                     }
                 };
-                if w.state == KeyState::Primary {
-                    if primary.replace(key_id).is_some() {
-                        return Err(invalid("more than one primary"));
-                    }
+                if w.state == KeyState::Primary && primary.replace(key_id).is_some() {
+                    return Err(invalid("more than one primary"));
                 }
                 if out.insert(key_id, (info, secret)).is_some() {
                     return Err(invalid("duplicate key id"));

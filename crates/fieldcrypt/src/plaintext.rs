@@ -619,10 +619,8 @@ fn is_canonical_decimal(s: &str) -> bool {
     if !digits(int) || (int.len() > 1 && int.starts_with('0')) {
         return false;
     }
-    if let Some(frac) = frac {
-        if !digits(frac) {
-            return false;
-        }
+    if frac.is_some_and(|f| !digits(f)) {
+        return false;
     }
     let is_zero = int == "0" && frac.is_none_or(|f| f.bytes().all(|b| b == b'0'));
     !(s.starts_with('-') && is_zero)

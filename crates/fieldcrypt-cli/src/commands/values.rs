@@ -86,14 +86,14 @@ pub(crate) fn open(args: &OpenArgs) -> Result<()> {
     let envelope = Envelope::parse(&input)?;
     let loaded = keys::load(&args.keyring)?;
     let value: Value = loaded.keyring.open_envelope(&ctx, &envelope)?;
-    if let Some(expected) = expected {
-        if value.type_tag() != expected {
-            return Err(fieldcrypt::Error::TypeMismatch {
-                expected,
-                found: value.type_tag(),
-            }
-            .into());
+    if let Some(expected) = expected
+        && value.type_tag() != expected
+    {
+        return Err(fieldcrypt::Error::TypeMismatch {
+            expected,
+            found: value.type_tag(),
         }
+        .into());
     }
     let mut out = std::io::stdout().lock();
     match &value {

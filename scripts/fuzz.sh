@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for N seconds (default 60) from a seed corpus of real envelopes.
+# cargo-fuzz needs nightly-only compiler flags; on the stable toolchain RUSTC_BOOTSTRAP=1 allows
+# them for this build only. Installs cargo-fuzz if it is missing.
+#
+#   bash scripts/fuzz.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+seconds="${1:-60}"
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "installing cargo-fuzz" >&2
+    cargo install cargo-fuzz --locked --quiet
+fi
+export RUSTC_BOOTSTRAP=1
+# Seed corpus: every envelope in the vectors, binary and text.
+python3 - <<'PY'
+import json, os, hashlib
+os.makedirs("fuzz/corpus/open", exist_ok=True)
+os.makedirs("fuzz/corpus/envelope_parse", exist_ok=True)
+seeds = []
+for v in json.load(open("testdata/vectors/envelope.json"))["vectors"]:
+    seeds += [bytes.fromhex(v["envelope_binary"]), v["envelope_text"].encode()]
+neg = json.load(open("testdata/vectors/negative.json"))
+seeds += [bytes.fromhex(neg["valid_envelope_binary"]), neg["valid_envelope_text"].encode()]
+for v in neg["vectors"]:
+    seeds.append(bytes.fromhex(v["input"]) if v["form"] == "binary" else v["input"].encode())
+for target in ("open", "envelope_parse"):
+    for s in seeds:
+        with open(f"fuzz/corpus/{target}/{hashlib.sha1(s).hexdigest()}", "wb") as f:
+            f.write(s)
+PY
+mkdir -p target
+for target in envelope_parse open; do
+    echo "fuzz: $target for ${seconds}s"
+    log="target/fuzz-$target.log"
+    status=0
+    cargo fuzz run --sanitizer none "$target" -- -max_total_time="$seconds" -max_len=4096 >"$log" 2>&1 || status=$?
+    grep -E '^(Done|==|thread|SUMMARY|.*panicked|.*deadly signal)' "$log" || true
+    if [[ "$status" != 0 ]]; then
+        tail -n 30 "$log" >&2
+        echo "fuzz: $target FAILED (exit $status); the crashing input is in fuzz/artifacts/$target/" >&2
+        exit 1
+    fi
+    echo "fuzz: $target ran ${seconds}s without a crash"
+done
