@@ -294,7 +294,8 @@ impl Keyring {
 }
 
 fn parse_keyring_id(hex: &str) -> Option<KeyringId> {
-    if hex.len() != 32 || !hex.is_ascii() {
+    // Canonical form only: 32 lower-case hex digits (no signs, no upper case).
+    if hex.len() != 32 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return None;
     }
     let mut out = [0u8; 16];
