@@ -8,7 +8,7 @@ use zeroize::Zeroize;
 use crate::aead::{NONCE_LEN, XaesKey};
 use crate::blind_index::{BlindIndexer, IndexDefinition};
 use crate::context::Context;
-use crate::envelope::{self, Envelope, HEADER_LEN, Header, KeyId, Suite};
+use crate::envelope::{Envelope, HEADER_LEN, Header, KeyId, Suite};
 use crate::error::{Error, KeyringError};
 use crate::plaintext::Timestamp;
 use crate::plaintext::{Decode, Encode, decode_typed, encode_typed};
@@ -395,11 +395,8 @@ impl Keyring {
         value: &T,
     ) -> Result<String, Error> {
         let binary = self.seal(context, value)?;
-        let header = Header {
-            suite: self.primary_entry()?.0.suite,
-            key_id: self.primary,
-        };
-        Ok(envelope::encode_text(header, &binary[HEADER_LEN..]))
+        // The binary form was just written, so it parses; the text form is its re-encoding.
+        Ok(Envelope::parse_binary(&binary)?.to_text())
     }
 
     /// Opens an envelope in either form (binary, or text as bytes) as a `T`.
