@@ -158,7 +158,7 @@ fn main() {
                 .unwrap_or_else(|e| panic!("{e}"));
             let env = Envelope::parse(&binary).unwrap_or_else(|e| panic!("{e}"));
             let mut typed = vec![value.type_tag() as u8];
-            fieldcrypt::Encode::encode_payload(value, &mut typed);
+            fieldcrypt::Encode::encode_payload(value, &mut typed).expect("vector values encode");
             let mut aad = env.header().to_bytes().to_vec();
             aad.extend_from_slice(ctx.encoded());
             kat.push(json!({
@@ -573,7 +573,7 @@ fn blind_index_vectors() -> J {
         let def = IndexDefinition::new(*table, *column, *name, *bits)
             .normalized(Normalizer::parse_list(norms).unwrap_or_else(|e| panic!("{e}")));
         let ix = kr.blind_indexer(&def).unwrap_or_else(|e| panic!("{e}"));
-        let value = ix.compute_compound(fields);
+        let value = ix.compute_compound(fields).expect("fields are small");
         v.push(json!({
             "table": table, "column": column, "name": name, "normalizers": norms, "bits": bits,
             "fields": fields, "index_hex": value.to_hex(), "index_int": value.to_u64().map(|x| x.to_string()),

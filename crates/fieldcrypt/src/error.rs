@@ -32,6 +32,10 @@ pub enum Error {
     /// The value opened, but its typed encoding is invalid (or does not fit the Rust type).
     #[error("invalid {0} value")]
     InvalidValue(&'static str),
+    /// The value has no canonical encoding, so it was not sealed (a JSON map with non-string
+    /// keys, a `Serialize` impl that fails).
+    #[error("cannot encode {0} value for sealing")]
+    Unencodable(&'static str),
     /// The context (table, column, row, tenant) is not acceptable.
     #[error("invalid context: {0}")]
     InvalidContext(&'static str),

@@ -371,7 +371,10 @@ impl Keyring {
         out.extend_from_slice(&header.to_bytes());
         out.extend_from_slice(&nonce);
         let start = out.len();
-        encode_typed(value, &mut out);
+        if let Err(e) = encode_typed(value, &mut out) {
+            out.zeroize();
+            return Err(e);
+        }
         if out.len() - start > MAX_PLAINTEXT_LEN {
             out.zeroize();
             return Err(Error::TooLarge(out.len() - start));

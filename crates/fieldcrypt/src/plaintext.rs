@@ -95,8 +95,9 @@ impl core::fmt::Display for TypeTag {
 pub trait Encode {
     /// The tag this value is sealed under.
     fn type_tag(&self) -> TypeTag;
-    /// Appends the canonical payload (without the tag byte).
-    fn encode_payload(&self, out: &mut Vec<u8>);
+    /// Appends the canonical payload (without the tag byte). Fails, and the value is not
+    /// sealed, when it has no encoding (a JSON map with non-string keys, say).
+    fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error>;
     /// A guess at the payload size, to allocate once.
     fn size_hint(&self) -> usize {
         16
@@ -130,8 +131,9 @@ impl Encode for str {
     fn type_tag(&self) -> TypeTag {
         TypeTag::String
     }
-    fn encode_payload(&self, out: &mut Vec<u8>) {
+    fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         out.extend_from_slice(self.as_bytes());
+        Ok(())
     }
     fn size_hint(&self) -> usize {
         self.len()
@@ -142,8 +144,8 @@ impl Encode for String {
     fn type_tag(&self) -> TypeTag {
         TypeTag::String
     }
-    fn encode_payload(&self, out: &mut Vec<u8>) {
-        self.as_str().encode_payload(out);
+    fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        self.as_str().encode_payload(out)
     }
     fn size_hint(&self) -> usize {
         self.len()
@@ -165,8 +167,9 @@ impl Encode for [u8] {
     fn type_tag(&self) -> TypeTag {
         TypeTag::Bytes
     }
-    fn encode_payload(&self, out: &mut Vec<u8>) {
+    fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         out.extend_from_slice(self);
+        Ok(())
     }
     fn size_hint(&self) -> usize {
         self.len()
@@ -177,8 +180,9 @@ impl Encode for Vec<u8> {
     fn type_tag(&self) -> TypeTag {
         TypeTag::Bytes
     }
-    fn encode_payload(&self, out: &mut Vec<u8>) {
+    fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         out.extend_from_slice(self);
+        Ok(())
     }
     fn size_hint(&self) -> usize {
         self.len()
@@ -200,8 +204,9 @@ macro_rules! int_codec {
             fn type_tag(&self) -> TypeTag {
                 TypeTag::Int
             }
-            fn encode_payload(&self, out: &mut Vec<u8>) {
+            fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error> {
                 out.extend_from_slice(&i64::from(*self).to_be_bytes());
+                Ok(())
             }
             fn size_hint(&self) -> usize {
                 8
@@ -228,13 +233,14 @@ impl Encode for f64 {
     fn type_tag(&self) -> TypeTag {
         TypeTag::Float
     }
-    fn encode_payload(&self, out: &mut Vec<u8>) {
+    fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         let bits = if self.is_nan() {
             CANONICAL_NAN
         } else {
             self.to_bits()
         };
         out.extend_from_slice(&bits.to_be_bytes());
+        Ok(())
     }
     fn size_hint(&self) -> usize {
         8
@@ -257,8 +263,8 @@ impl Encode for f32 {
     fn type_tag(&self) -> TypeTag {
         TypeTag::Float
     }
-    fn encode_payload(&self, out: &mut Vec<u8>) {
-        f64::from(*self).encode_payload(out);
+    fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        f64::from(*self).encode_payload(out)
     }
 }
 
@@ -283,8 +289,9 @@ impl Encode for bool {
     fn type_tag(&self) -> TypeTag {
         TypeTag::Bool
     }
-    fn encode_payload(&self, out: &mut Vec<u8>) {
+    fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         out.push(u8::from(*self));
+        Ok(())
     }
     fn size_hint(&self) -> usize {
         1
@@ -306,8 +313,8 @@ impl<T: Encode + ?Sized> Encode for &T {
     fn type_tag(&self) -> TypeTag {
         (**self).type_tag()
     }
-    fn encode_payload(&self, out: &mut Vec<u8>) {
-        (**self).encode_payload(out);
+    fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        (**self).encode_payload(out)
     }
     fn size_hint(&self) -> usize {
         (**self).size_hint()
@@ -380,8 +387,9 @@ impl Encode for Date {
     fn type_tag(&self) -> TypeTag {
         TypeTag::Date
     }
-    fn encode_payload(&self, out: &mut Vec<u8>) {
+    fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         out.extend_from_slice(&self.days.to_be_bytes());
+        Ok(())
     }
     fn size_hint(&self) -> usize {
         4
@@ -438,9 +446,16 @@ impl core::fmt::Display for Timestamp {
         let days = self.seconds.div_euclid(86_400);
         let secs = self.seconds.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
+        // Like `Date`: years outside 0..=9999 get a sign (ISO 8601 expanded form), so that no
+        // two instants print alike.
+        if (0..=9999).contains(&y) {
+            write!(f, "{y:04}")?;
+        } else {
+            write!(f, "{y:+05}")?;
+        }
         write!(
             f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            "-{m:02}-{d:02}T{:02}:{:02}:{:02}",
             secs / 3600,
             secs / 60 % 60,
             secs % 60
@@ -509,9 +524,10 @@ impl Encode for Timestamp {
     fn type_tag(&self) -> TypeTag {
         TypeTag::Timestamp
     }
-    fn encode_payload(&self, out: &mut Vec<u8>) {
+    fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         out.extend_from_slice(&self.seconds.to_be_bytes());
         out.extend_from_slice(&self.nanos.to_be_bytes());
+        Ok(())
     }
     fn size_hint(&self) -> usize {
         12
@@ -630,8 +646,9 @@ impl Encode for Decimal {
     fn type_tag(&self) -> TypeTag {
         TypeTag::Decimal
     }
-    fn encode_payload(&self, out: &mut Vec<u8>) {
+    fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         out.extend_from_slice(self.0.as_bytes());
+        Ok(())
     }
     fn size_hint(&self) -> usize {
         self.0.len()
@@ -662,12 +679,10 @@ impl<T: Serialize> Encode for Json<T> {
     fn type_tag(&self) -> TypeTag {
         TypeTag::Json
     }
-    fn encode_payload(&self, out: &mut Vec<u8>) {
-        // serde_json fails only for maps with non-string keys or a failing Serialize impl;
-        // those write `null`, which opening reports as a type error rather than sealing garbage.
-        if serde_json::to_writer(&mut *out, &self.0).is_err() {
-            out.extend_from_slice(b"null");
-        }
+    fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        // serde_json fails only for maps with non-string keys or a failing Serialize impl; the
+        // caller learns it now, rather than sealing something that cannot be read back.
+        serde_json::to_writer(&mut *out, &self.0).map_err(|_| Error::Unencodable("json"))
     }
 }
 
@@ -763,7 +778,7 @@ impl Encode for Value {
     fn type_tag(&self) -> TypeTag {
         Value::type_tag(self)
     }
-    fn encode_payload(&self, out: &mut Vec<u8>) {
+    fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         match self {
             Value::String(v) => v.encode_payload(out),
             Value::Bytes(v) => v.encode_payload(out),
@@ -797,9 +812,9 @@ impl Decode for Value {
 }
 
 /// Encodes `value` as `tag || payload` into `out`.
-pub(crate) fn encode_typed<T: Encode + ?Sized>(value: &T, out: &mut Vec<u8>) {
+pub(crate) fn encode_typed<T: Encode + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), Error> {
     out.push(value.type_tag() as u8);
-    value.encode_payload(out);
+    value.encode_payload(out)
 }
 
 /// Decodes `tag || payload` (the buffer is wiped, whether or not decoding succeeds).
@@ -821,6 +836,25 @@ pub(crate) fn decode_typed<T: Decode>(mut buf: Vec<u8>) -> Result<T, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_without_an_encoding_is_refused_at_seal_time() {
+        let mut by_pair = std::collections::BTreeMap::new();
+        by_pair.insert((1, 2), "a");
+        let mut out = Vec::new();
+        assert_eq!(
+            Json(by_pair).encode_payload(&mut out),
+            Err(Error::Unencodable("json"))
+        );
+    }
+
+    #[test]
+    fn timestamps_outside_four_digit_years_print_with_a_sign() {
+        let far = Timestamp::new(253_402_300_800, 0).unwrap(); // 10000-01-01
+        assert_eq!(far.to_string(), "+10000-01-01T00:00:00Z");
+        let before = Timestamp::new(-62_167_219_201, 5).unwrap(); // 0000-01-01 minus 1 s
+        assert_eq!(before.to_string(), "-0001-12-31T23:59:59.000000005Z");
+    }
 
     #[test]
     fn civil_round_trip_and_known_days() {

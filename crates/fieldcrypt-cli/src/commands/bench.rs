@@ -128,10 +128,10 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     let plain_ix = kc.blind_indexer(&plain_def)?;
     let ci_ix = kc.blind_indexer(&ci_def)?;
     let ix_plain = time_ns(s, || {
-        black_box(plain_ix.compute(black_box(field.as_str())));
+        let _ = black_box(plain_ix.compute(black_box(field.as_str())));
     });
     let ix_ci = time_ns(s, || {
-        black_box(ci_ix.compute(black_box(field.as_str())));
+        let _ = black_box(ci_ix.compute(black_box(field.as_str())));
     });
 
     let mbps = |ns: f64| (1u64 << 20) as f64 / ns * 1e3; // MB/s (10^6) for one MiB seal+open

@@ -128,7 +128,7 @@ pub(crate) fn index(args: &IndexArgs) -> Result<()> {
     let text = String::from_utf8(input)
         .map_err(|_| fieldcrypt::Error::InvalidValue("string (stdin is not UTF-8)"))?;
     let loaded = keys::load(&args.keyring)?;
-    let value = loaded.keyring.blind_indexer(&def)?.compute(&text);
+    let value = loaded.keyring.blind_indexer(&def)?.compute(&text)?;
     if args.int {
         let int = value
             .to_u64()

@@ -155,7 +155,7 @@ pub(crate) fn run(args: &WalkthroughArgs) -> Result<()> {
         .normalized(Normalizer::parse_list("nfkc,trim,casefold")?);
     let ix = kr.blind_indexer(&def)?;
     for typed in ["ann@example.org", "  Ann@Example.ORG", "bob@example.org"] {
-        println!("   index({typed:?}) = {}", ix.compute(typed).to_hex());
+        println!("   index({typed:?}) = {}", ix.compute(typed)?.to_hex());
     }
     println!(
         "   Equal after normalising, equal index: `WHERE email_idx = $1` finds the row; 16 bits are"

@@ -122,12 +122,14 @@ impl BlindIndexer {
     }
 
     /// The index value of one text field (normalised first).
-    pub fn compute(&self, value: &str) -> BlindIndexValue {
+    ///
+    /// Fails only for a field of 4 GiB or more, whose length the encoding cannot carry.
+    pub fn compute(&self, value: &str) -> Result<BlindIndexValue, Error> {
         self.compute_compound(&[value])
     }
 
     /// The index value of several text fields together (each normalised), in order.
-    pub fn compute_compound(&self, fields: &[&str]) -> BlindIndexValue {
+    pub fn compute_compound(&self, fields: &[&str]) -> Result<BlindIndexValue, Error> {
         let normalized: Vec<_> = fields
             .iter()
             .map(|f| normalize::apply(&self.normalizers, f))
@@ -143,19 +145,23 @@ impl BlindIndexer {
     }
 
     /// The index value of raw byte fields, without normalisation.
-    pub fn compute_raw(&self, fields: &[&[u8]]) -> BlindIndexValue {
-        let count = (fields.len() as u32).to_be_bytes();
-        let lens: Vec<[u8; 4]> = fields
+    pub fn compute_raw(&self, fields: &[&[u8]]) -> Result<BlindIndexValue, Error> {
+        let too_long = || Error::BlindIndex("a field or the field count exceeds 2^32 - 1");
+        let count = u32::try_from(fields.len())
+            .map_err(|_| too_long())?
+            .to_be_bytes();
+        let lens = fields
             .iter()
-            .map(|f| (f.len() as u32).to_be_bytes())
-            .collect();
+            .map(|f| u32::try_from(f.len()).map(u32::to_be_bytes))
+            .collect::<Result<Vec<[u8; 4]>, _>>()
+            .map_err(|_| too_long())?;
         let mut parts: Vec<&[u8]> = Vec::with_capacity(1 + 2 * fields.len());
         parts.push(&count);
         for (field, len) in fields.iter().zip(&lens) {
             parts.push(len);
             parts.push(field);
         }
-        BlindIndexValue::truncate(self.mac.sign(&parts), self.bits)
+        Ok(BlindIndexValue::truncate(self.mac.sign(&parts), self.bits))
     }
 }
 

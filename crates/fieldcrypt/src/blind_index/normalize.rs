@@ -96,6 +96,14 @@ pub(crate) fn apply<'a>(list: &[Normalizer], s: &'a str) -> Cow<'a, str> {
 mod tests {
     use super::*;
 
+    /// FORMAT.md names the Unicode data versions the reference implementation uses. A dependency
+    /// update that changes them fails here, so that the spec is updated with it, deliberately.
+    #[test]
+    fn unicode_data_versions_are_the_documented_ones() {
+        assert_eq!(unicode_normalization::UNICODE_VERSION, (18, 0, 0));
+        assert_eq!(caseless::UNICODE_VERSION, (16, 0, 0));
+    }
+
     #[test]
     fn steps_do_what_they_say() -> Result<(), Error> {
         let all = Normalizer::parse_list("nfkc, trim ,casefold")?;
