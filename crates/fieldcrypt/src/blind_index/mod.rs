@@ -63,6 +63,12 @@ impl IndexDefinition {
         self.normalizers.extend(normalizers);
         self
     }
+
+    /// `value` as this index hashes it. Lookups compare decrypted candidates in this form, since
+    /// a truncated index also matches other values.
+    pub fn normalize<'a>(&self, value: &'a str) -> std::borrow::Cow<'a, str> {
+        normalize::apply(&self.normalizers, value)
+    }
 }
 
 /// Computes index values for one index. Derive once, reuse for every row.

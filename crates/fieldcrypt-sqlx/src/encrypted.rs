@@ -1,0 +1,150 @@
+//! Transparent columns: the application holds plain values, sqlx seals them when binding and
+//! opens them when decoding, with the installed keyring and the column's declared context.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::ops::{Deref, DerefMut};
+
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::{Database, Decode, Encode, Type};
+
+use crate::codec::{self, Stored};
+use crate::column::{Column, Storage};
+use crate::error::Error;
+use crate::installed::installed;
+
+/// A value of type `T` stored encrypted in column `C`: sealed on every bind, opened on every read.
+///
+/// `T` is any type the core seals (`String`, `Vec<u8>`, integers, `f64`, `bool`,
+/// [`fieldcrypt::Date`], [`fieldcrypt::Timestamp`], [`fieldcrypt::Decimal`],
+/// [`fieldcrypt::Json<V>`]). Use `Option<Encrypted<T, C>>` for a nullable column. The value is
+/// bound to the table and column only; to bind it to its row as well, use
+/// [`Sealed`](crate::Sealed).
+///
+/// ```
+/// use fieldcrypt_sqlx::Encrypted;
+/// fieldcrypt_sqlx::column!(pub Email = "customers"."email");
+///
+/// #[derive(sqlx::FromRow)]
+/// struct Customer {
+///     id: i64,
+///     email: Encrypted<String, Email>,
+/// }
+/// ```
+pub struct Encrypted<T, C> {
+    value: T,
+    column: PhantomData<fn() -> C>,
+}
+
+impl<T, C: Column> Encrypted<T, C> {
+    /// Wraps a plain value.
+    pub fn new(value: T) -> Self {
+        Self {
+            value,
+            column: PhantomData,
+        }
+    }
+
+    /// The plain value.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+
+    fn stored(&self) -> Result<Stored, Error>
+    where
+        T: fieldcrypt::Encode,
+    {
+        let keyring = installed()?;
+        let context = C::context()?;
+        Ok(match C::STORAGE {
+            Storage::Binary => Stored::Binary(keyring.seal(&context, &self.value)?),
+            Storage::Text => Stored::Text(keyring.seal_text(&context, &self.value)?),
+        })
+    }
+
+    fn open(stored: &[u8]) -> Result<Self, Error>
+    where
+        T: fieldcrypt::Decode,
+    {
+        let keyring = installed()?;
+        Ok(Self::new(keyring.open(&C::context()?, stored)?))
+    }
+}
+
+impl<T, C: Column> From<T> for Encrypted<T, C> {
+    fn from(value: T) -> Self {
+        Self::new(value)
+    }
+}
+
+impl<T, C> Deref for Encrypted<T, C> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T, C> DerefMut for Encrypted<T, C> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+}
+
+impl<T: Clone, C> Clone for Encrypted<T, C> {
+    fn clone(&self) -> Self {
+        Self {
+            value: self.value.clone(),
+            column: PhantomData,
+        }
+    }
+}
+
+impl<T: PartialEq, C> PartialEq for Encrypted<T, C> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+/// Never prints the value: an encrypted field in a logged struct stays out of the log.
+impl<T, C: Column> fmt::Debug for Encrypted<T, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Encrypted<{}.{}>([REDACTED])", C::TABLE, C::COLUMN)
+    }
+}
+
+impl<DB: Database, T, C: Column> Type<DB> for Encrypted<T, C>
+where
+    Vec<u8>: Type<DB>,
+    String: Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        codec::type_info::<DB>(C::STORAGE)
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        codec::compatible::<DB>(ty)
+    }
+}
+
+impl<'q, DB: Database, T: fieldcrypt::Encode, C: Column> Encode<'q, DB> for Encrypted<T, C>
+where
+    Vec<u8>: Encode<'q, DB>,
+    String: Encode<'q, DB>,
+{
+    fn encode_by_ref(
+        &self,
+        buf: &mut <DB as Database>::ArgumentBuffer<'q>,
+    ) -> Result<IsNull, BoxDynError> {
+        codec::encode::<DB>(self.stored()?, buf)
+    }
+}
+
+impl<'r, DB: Database, T: fieldcrypt::Decode, C: Column> Decode<'r, DB> for Encrypted<T, C>
+where
+    Vec<u8>: Decode<'r, DB> + Type<DB>,
+    String: Decode<'r, DB>,
+{
+    fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(Self::open(&codec::decode::<DB>(value)?)?)
+    }
+}

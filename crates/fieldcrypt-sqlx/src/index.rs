@@ -1,0 +1,239 @@
+//! Blind-index columns: equality search over an encrypted column, through a `BIGINT` beside it.
+//!
+//! ```text
+//! CREATE TABLE customers (id BIGINT PRIMARY KEY, email BYTEA, email_idx BIGINT);
+//! CREATE INDEX customers_email_idx ON customers (email_idx);
+//! ```
+//!
+//! Write `index.value(&keyring, email)` into `email_idx` with every row; find rows with
+//! `WHERE email_idx IN (..)` over [`BlindIndex::lookup`], then keep the rows whose decrypted
+//! value [`BlindIndex::matches`] the query. The index is truncated on purpose (see
+//! [`fieldcrypt::blind_index::planner`]), so it also returns rows with other values.
+//!
+//! While the blind-index root rotates, rows carry values under the old root until they are
+//! re-indexed: [`BlindIndex::lookup`] returns the value under every root still held, so lookups
+//! keep finding them; [`BlindIndex::pair`] gives both values, for schemas that keep a second index
+//! column filled during the rotation.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use fieldcrypt::{BlindIndexer, IndexDefinition, KeyId, KeyState, Keyring, KeyringId};
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::{Database, Decode, Encode, QueryBuilder, Type};
+
+use crate::error::Error;
+
+/// Largest index a `BIGINT` holds as a non-negative number.
+pub const MAX_BITS: u16 = 63;
+
+/// One blind index: its definition and the index keys derived from the keyring's roots.
+pub struct BlindIndex {
+    definition: IndexDefinition,
+    /// Derived per (keyring, root) on first use: HKDF costs more than the HMAC it feeds.
+    indexers: RwLock<Vec<(KeyringId, KeyId, Arc<BlindIndexer>)>>,
+}
+
+impl BlindIndex {
+    /// An index with this definition; at most [`MAX_BITS`] bits.
+    pub fn new(definition: IndexDefinition) -> Result<Self, Error> {
+        if definition.bits == 0 || definition.bits > MAX_BITS {
+            return Err(Error::IndexTooWide(definition.bits));
+        }
+        Ok(Self {
+            definition,
+            indexers: RwLock::new(Vec::new()),
+        })
+    }
+
+    /// The definition.
+    pub fn definition(&self) -> &IndexDefinition {
+        &self.definition
+    }
+
+    /// The index value of `value` under the keyring's primary index root: what to write.
+    pub fn value(&self, keyring: &Keyring, value: &str) -> Result<IndexValue, Error> {
+        self.value_under(keyring, keyring.primary_index_root(), &[value])
+    }
+
+    /// The index value of several fields together (a compound index), under the primary root.
+    pub fn compound(&self, keyring: &Keyring, fields: &[&str]) -> Result<IndexValue, Error> {
+        self.value_under(keyring, keyring.primary_index_root(), fields)
+    }
+
+    /// The values to look `value` up by: under the primary root first, then under every other
+    /// root the keyring still holds (rows not yet re-indexed carry those). Without duplicates.
+    pub fn lookup(&self, keyring: &Keyring, value: &str) -> Result<IndexLookup, Error> {
+        let mut values = vec![self.value(keyring, value)?];
+        for root in live_roots(keyring) {
+            if root != keyring.primary_index_root() {
+                let v = self.value_under(keyring, root, &[value])?;
+                if !values.contains(&v) {
+                    values.push(v);
+                }
+            }
+        }
+        Ok(IndexLookup { values })
+    }
+
+    /// The value under the primary root and, while an older root is still held, under the newest
+    /// of those: for a schema with a second index column that stays filled during a rotation.
+    pub fn pair(&self, keyring: &Keyring, value: &str) -> Result<IndexPair, Error> {
+        let primary = keyring.primary_index_root();
+        let previous = live_roots(keyring)
+            .filter(|root| *root != primary)
+            .max_by_key(|root| root.get());
+        Ok(IndexPair {
+            current: self.value(keyring, value)?,
+            previous: previous
+                .map(|root| self.value_under(keyring, root, &[value]))
+                .transpose()?,
+        })
+    }
+
+    /// Whether a decrypted `candidate` is the value looked up as `query`: equal once both are
+    /// normalised as this index normalises. Filters out the rows that share only the index value.
+    pub fn matches(&self, query: &str, candidate: &str) -> bool {
+        self.definition.normalize(query) == self.definition.normalize(candidate)
+    }
+
+    fn value_under(
+        &self,
+        keyring: &Keyring,
+        root: KeyId,
+        fields: &[&str],
+    ) -> Result<IndexValue, Error> {
+        let value = self.indexer(keyring, root)?.compute_compound(fields)?;
+        value
+            .to_i64()
+            .map(IndexValue)
+            .ok_or(Error::IndexTooWide(value.bits()))
+    }
+
+    fn indexer(&self, keyring: &Keyring, root: KeyId) -> Result<Arc<BlindIndexer>, Error> {
+        let key = (keyring.id(), root);
+        let cached = self
+            .indexers
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|(k, r, _)| (*k, *r) == key)
+            .map(|(_, _, ix)| Arc::clone(ix));
+        if let Some(indexer) = cached {
+            return Ok(indexer);
+        }
+        let indexer = Arc::new(keyring.blind_indexer_under(&self.definition, root)?);
+        let mut cache = self
+            .indexers
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !cache.iter().any(|(k, r, _)| (*k, *r) == key) {
+            cache.push((key.0, key.1, Arc::clone(&indexer)));
+        }
+        Ok(indexer)
+    }
+}
+
+impl core::fmt::Debug for BlindIndex {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BlindIndex")
+            .field("definition", &self.definition)
+            .finish_non_exhaustive()
+    }
+}
+
+fn live_roots(keyring: &Keyring) -> impl Iterator<Item = KeyId> + '_ {
+    keyring
+        .index_roots()
+        .filter(|info| info.state != KeyState::Retired)
+        .map(|info| info.id)
+}
+
+/// A blind-index value as a column holds it: a non-negative `BIGINT` below `2^bits`.
+///
+/// Debug does not print the number: index values stand in for plaintext.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IndexValue(i64);
+
+impl IndexValue {
+    /// The number stored.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl core::fmt::Debug for IndexValue {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("IndexValue([REDACTED])")
+    }
+}
+
+impl<DB: Database> Type<DB> for IndexValue
+where
+    i64: Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <i64 as Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <i64 as Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'q, DB: Database> Encode<'q, DB> for IndexValue
+where
+    i64: Encode<'q, DB>,
+{
+    fn encode_by_ref(
+        &self,
+        buf: &mut <DB as Database>::ArgumentBuffer<'q>,
+    ) -> Result<IsNull, BoxDynError> {
+        <i64 as Encode<'q, DB>>::encode(self.0, buf)
+    }
+}
+
+impl<'r, DB: Database> Decode<'r, DB> for IndexValue
+where
+    i64: Decode<'r, DB>,
+{
+    fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        <i64 as Decode<'r, DB>>::decode(value).map(IndexValue)
+    }
+}
+
+/// The values a lookup matches: one per blind-index root the keyring holds, primary first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexLookup {
+    values: Vec<IndexValue>,
+}
+
+impl IndexLookup {
+    /// The values, primary root first.
+    pub fn values(&self) -> &[IndexValue] {
+        &self.values
+    }
+
+    /// Appends `column IN (v1, v2, ..)` to a query, with the values bound: placeholders in the
+    /// database's own style, so one call serves Postgres (`$1`), SQLite and MySQL (`?`).
+    pub fn push_match<'args, DB: Database>(&self, query: &mut QueryBuilder<'args, DB>, column: &str)
+    where
+        IndexValue: Encode<'args, DB> + Type<DB>,
+    {
+        query.push(column).push(" IN (");
+        let mut values = query.separated(", ");
+        for value in &self.values {
+            values.push_bind(*value);
+        }
+        values.push_unseparated(")");
+    }
+}
+
+/// An index value under the primary root and, during a rotation, under the previous one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexPair {
+    /// Under the primary root: the index column.
+    pub current: IndexValue,
+    /// Under the newest other root still held: the second index column, `None` (NULL) once
+    /// no other root is held.
+    pub previous: Option<IndexValue>,
+}

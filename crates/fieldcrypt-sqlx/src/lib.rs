@@ -1,0 +1,80 @@
+//! # fieldcrypt-sqlx
+//!
+//! Encrypted columns for [sqlx](https://docs.rs/sqlx) on Postgres, SQLite and MySQL/MariaDB: the
+//! application marks fields as encrypted and reads and writes plain values; the database holds
+//! only [fieldcrypt](fieldcrypt) envelopes, each bound to its table and column (and, in explicit
+//! mode, its row), plus blind indexes for equality search.
+//!
+//! The types are generic over `sqlx::Database`, implemented through sqlx's own `Vec<u8>`,
+//! `String` and `i64` support, so they work with any driver the application enables (and `Any`).
+//!
+//! ## Transparent: plain values in, plain values out
+//!
+//! Install a keyring at start-up and declare each column once; [`Encrypted`] seals on bind and
+//! opens on read:
+//!
+//! ```no_run
+//! use fieldcrypt_sqlx::Encrypted;
+//! fieldcrypt_sqlx::column!(pub Email = "customers"."email");
+//!
+//! #[derive(sqlx::FromRow)]
+//! struct Customer {
+//!     id: i64,
+//!     email: Encrypted<String, Email>,
+//!     notes: Option<Encrypted<String, Email>>,
+//! }
+//!
+//! # async fn demo(pool: sqlx::SqlitePool, keyring: fieldcrypt::Keyring) -> Result<(), sqlx::Error> {
+//! fieldcrypt_sqlx::install(keyring);
+//! sqlx::query("INSERT INTO customers (id, email) VALUES (?, ?)")
+//!     .bind(1_i64)
+//!     .bind(Encrypted::<_, Email>::new("ann@example.org".to_string()))
+//!     .execute(&pool)
+//!     .await?;
+//! let ann: Customer = sqlx::query_as("SELECT id, email, notes FROM customers WHERE id = ?")
+//!     .bind(1_i64)
+//!     .fetch_one(&pool)
+//!     .await?;
+//! assert_eq!(*ann.email, "ann@example.org");
+//! # Ok(()) }
+//! ```
+//!
+//! ## Explicit: every value bound to its row
+//!
+//! [`Sealed`] holds the envelope; the application seals and opens with a keyring it passes and
+//! the row's key, so a value copied into another row does not open. The row key must exist
+//! before sealing: generate ids before `INSERT` (UUIDv7), or insert the row first and write the
+//! sealed columns with an `UPDATE` in the same transaction. `examples/customers` shows both.
+//!
+//! ## Search
+//!
+//! [`BlindIndex`] computes the `BIGINT` to store beside a column and the values to look up by,
+//! under every blind-index root the keyring holds (see the [`index`] module).
+//!
+//! ## The `query!` macros
+//!
+//! The macros check column types against the database, which sees `bytea`/`BLOB`/`text`; name the
+//! Rust type with an override: `SELECT email AS "email: Encrypted<String, Email>" FROM customers`,
+//! and bind with `.bind`-style casts: `query!("INSERT .. VALUES ($1)", value as _)`.
+//!
+//! ## Errors
+//!
+//! A value that does not open makes sqlx return `Error::ColumnDecode` for that row only (read
+//! rows one by one with `fetch` to skip it); [`column_error`] returns the typed fieldcrypt error.
+
+#![forbid(unsafe_code)]
+
+mod codec;
+pub mod column;
+mod encrypted;
+mod error;
+pub mod index;
+mod installed;
+mod sealed;
+
+pub use column::{Column, Storage};
+pub use encrypted::Encrypted;
+pub use error::{Error, column_error};
+pub use index::{BlindIndex, IndexLookup, IndexPair, IndexValue};
+pub use installed::{install, install_shared, installed};
+pub use sealed::Sealed;

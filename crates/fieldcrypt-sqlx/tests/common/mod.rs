@@ -1,0 +1,634 @@
+//! The integration suite, run against each database by `backend_suite!` in `sqlite.rs`,
+//! `postgres.rs` and `mysql.rs`. Every test creates its own tables, so tests run in parallel.
+
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
+use std::sync::{Arc, OnceLock};
+
+use fieldcrypt::{Keyring, Suite};
+
+/// SQL spelling that differs between the databases.
+pub struct Dialect {
+    pub name: &'static str,
+    /// Placeholders are `$1, $2, ..` rather than `?`.
+    pub numbered: bool,
+    pub blob: &'static str,
+    pub text: &'static str,
+    pub bigint: &'static str,
+}
+
+pub const POSTGRES: Dialect = Dialect {
+    name: "PostgreSQL",
+    numbered: true,
+    blob: "BYTEA",
+    text: "TEXT",
+    bigint: "BIGINT",
+};
+pub const SQLITE: Dialect = Dialect {
+    name: "SQLite",
+    numbered: false,
+    blob: "BLOB",
+    text: "TEXT",
+    bigint: "INTEGER",
+};
+pub const MYSQL: Dialect = Dialect {
+    name: "MariaDB/MySQL",
+    numbered: false,
+    blob: "LONGBLOB",
+    text: "LONGTEXT",
+    bigint: "BIGINT",
+};
+
+impl Dialect {
+    /// `sql` written with `?` placeholders, in this database's style; `{blob}`, `{text}` and
+    /// `{bigint}` become its type names.
+    pub fn sql(&self, sql: &str) -> String {
+        let sql = sql
+            .replace("{blob}", self.blob)
+            .replace("{text}", self.text)
+            .replace("{bigint}", self.bigint);
+        if !self.numbered {
+            return sql;
+        }
+        let mut out = String::with_capacity(sql.len() + 8);
+        let mut n = 0;
+        for c in sql.chars() {
+            if c == '?' {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+/// The keyring the transparent columns of this test process use, installed once.
+pub fn installed_keyring() -> Arc<Keyring> {
+    static KEYRING: OnceLock<Arc<Keyring>> = OnceLock::new();
+    KEYRING
+        .get_or_init(|| fieldcrypt_sqlx::install(Keyring::generate(Suite::KcXaes256Gcm).unwrap()))
+        .clone()
+}
+
+/// A database URL from `var`, else `default`.
+pub fn url(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_string())
+}
+
+/// What to do when a database is not reachable: under CI, fail; elsewhere, skip loudly.
+pub fn unreachable(what: &str, url: &str, err: &dyn std::fmt::Display) {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{what} is required under CI=true but is not reachable at {url}: {err}");
+    }
+    eprintln!("\n*** SKIPPED: {what} not reachable at {url}: {err} ***\n");
+}
+
+/// Flips one bit in the middle of `bytes`.
+pub fn flip_middle_bit(bytes: &mut [u8]) {
+    let i = bytes.len() / 2;
+    bytes[i] ^= 0x10;
+}
+
+/// Whether `haystack` contains `needle`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Defines the suite for one database: `$db` the sqlx database type, `$dialect` its
+/// [`Dialect`], `$connect` an async expression giving `Option<Pool<$db>>` (None: skipped).
+#[macro_export]
+macro_rules! backend_suite {
+    ($db:ty, $dialect:expr, $connect:expr) => {
+        use fieldcrypt::{Context, Date, Decimal, IndexDefinition, Json, Keyring, Normalizer, Suite, Timestamp};
+        use fieldcrypt_sqlx::{BlindIndex, Encrypted, IndexValue, Sealed, column_error};
+        use sqlx::{Pool, QueryBuilder, Row};
+        use $crate::common::*;
+
+        const D: &Dialect = &$dialect;
+
+        async fn pool() -> Option<Pool<$db>> {
+            $connect
+        }
+
+        async fn fresh_table(pool: &Pool<$db>, name: &str, columns: &str) {
+            sqlx::query(&format!("DROP TABLE IF EXISTS {name}")).execute(pool).await.unwrap();
+            sqlx::query(&D.sql(&format!("CREATE TABLE {name} ({columns})")))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Preferences {
+            language: String,
+            newsletter: bool,
+            tags: Vec<String>,
+        }
+
+        mod cols {
+            fieldcrypt_sqlx::column!(pub S = "fc_types"."s");
+            fieldcrypt_sqlx::column!(pub St = "fc_types"."st" as Text);
+            fieldcrypt_sqlx::column!(pub B = "fc_types"."b");
+            fieldcrypt_sqlx::column!(pub I = "fc_types"."i");
+            fieldcrypt_sqlx::column!(pub F = "fc_types"."f");
+            fieldcrypt_sqlx::column!(pub Bo = "fc_types"."bo");
+            fieldcrypt_sqlx::column!(pub Da = "fc_types"."da");
+            fieldcrypt_sqlx::column!(pub Ts = "fc_types"."ts");
+            fieldcrypt_sqlx::column!(pub De = "fc_types"."de");
+            fieldcrypt_sqlx::column!(pub J = "fc_types"."j");
+            fieldcrypt_sqlx::column!(pub Email = "fc_people"."email");
+            fieldcrypt_sqlx::column!(pub Notes = "fc_people"."notes");
+            fieldcrypt_sqlx::column!(pub Ssn = "fc_rows"."ssn");
+            fieldcrypt_sqlx::column!(pub SsnText = "fc_rows"."ssn_text" as Text);
+        }
+        use cols::*;
+
+        #[derive(sqlx::FromRow)]
+        struct Typed {
+            id: i64,
+            s: Option<Encrypted<String, S>>,
+            st: Option<Encrypted<String, St>>,
+            b: Option<Encrypted<Vec<u8>, B>>,
+            i: Option<Encrypted<i64, I>>,
+            f: Option<Encrypted<f64, F>>,
+            bo: Option<Encrypted<bool, Bo>>,
+            da: Option<Encrypted<Date, Da>>,
+            ts: Option<Encrypted<Timestamp, Ts>>,
+            de: Option<Encrypted<Decimal, De>>,
+            j: Option<Encrypted<Json<Preferences>, J>>,
+        }
+
+        const TYPED_COLUMNS: &str = "id {bigint} PRIMARY KEY, s {blob}, st {text}, b {blob}, \
+            i {blob}, f {blob}, bo {blob}, da {blob}, ts {blob}, de {blob}, j {blob}";
+
+        async fn insert_typed(pool: &Pool<$db>, table: &str, row: &Typed) {
+            sqlx::query(&D.sql(&format!(
+                "INSERT INTO {table} (id, s, st, b, i, f, bo, da, ts, de, j) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            )))
+            .bind(row.id)
+            .bind(&row.s)
+            .bind(&row.st)
+            .bind(&row.b)
+            .bind(&row.i)
+            .bind(&row.f)
+            .bind(&row.bo)
+            .bind(&row.da)
+            .bind(&row.ts)
+            .bind(&row.de)
+            .bind(&row.j)
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+
+        async fn select_typed(pool: &Pool<$db>, table: &str, id: i64) -> Typed {
+            sqlx::query_as(&D.sql(&format!(
+                "SELECT id, s, st, b, i, f, bo, da, ts, de, j FROM {table} WHERE id = ?"
+            )))
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+        }
+
+        #[tokio::test]
+        async fn every_type_round_trips_and_nulls_stay_null() {
+            let Some(pool) = pool().await else { return };
+            installed_keyring();
+            let table = "fc_types";
+            fresh_table(&pool, table, TYPED_COLUMNS).await;
+            let prefs = Preferences {
+                language: "fr".into(),
+                newsletter: true,
+                tags: vec!["vip".into(), "été".into()],
+            };
+            let full = Typed {
+                id: 1,
+                s: Some(Encrypted::new("Zoë Ångström ✓".to_string())),
+                st: Some(Encrypted::new("text column".to_string())),
+                b: Some(Encrypted::new(vec![0, 1, 2, 255])),
+                i: Some(Encrypted::new(i64::MIN)),
+                f: Some(Encrypted::new(-0.1)),
+                bo: Some(Encrypted::new(true)),
+                da: Some(Encrypted::new(Date::from_ymd(1969, 7, 20).unwrap())),
+                ts: Some(Encrypted::new(Timestamp::new(1_700_000_000, 123_456_789).unwrap())),
+                de: Some(Encrypted::new(Decimal::new("-12345678901234567890.000100").unwrap())),
+                j: Some(Encrypted::new(Json(prefs.clone()))),
+            };
+            insert_typed(&pool, table, &full).await;
+            let empty = Typed {
+                id: 2, s: None, st: None, b: None, i: None, f: None, bo: None, da: None,
+                ts: None, de: None, j: None,
+            };
+            insert_typed(&pool, table, &empty).await;
+
+            let got = select_typed(&pool, table, 1).await;
+            assert_eq!(got.s.as_deref().map(String::as_str), Some("Zoë Ångström ✓"));
+            assert_eq!(got.st.as_deref().map(String::as_str), Some("text column"));
+            assert_eq!(got.b.as_deref(), Some(&vec![0, 1, 2, 255]));
+            assert_eq!(got.i.as_deref(), Some(&i64::MIN));
+            assert_eq!(got.f.as_deref(), Some(&-0.1));
+            assert_eq!(got.bo.as_deref(), Some(&true));
+            assert_eq!(got.da.as_deref(), Some(&Date::from_ymd(1969, 7, 20).unwrap()));
+            assert_eq!(got.ts.as_deref(), Some(&Timestamp::new(1_700_000_000, 123_456_789).unwrap()));
+            assert_eq!(
+                got.de.as_deref().map(Decimal::as_str),
+                Some("-12345678901234567890.000100")
+            );
+            assert_eq!(got.j.as_deref().map(|j| &j.0), Some(&prefs));
+
+            let none = select_typed(&pool, table, 2).await;
+            assert!(none.s.is_none() && none.st.is_none() && none.b.is_none() && none.i.is_none());
+            assert!(none.f.is_none() && none.bo.is_none() && none.da.is_none());
+            assert!(none.ts.is_none() && none.de.is_none() && none.j.is_none());
+            for column in ["s", "st", "b", "i", "j"] {
+                let nulls: i64 = sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) FROM {table} WHERE id = 2 AND {column} IS NULL"
+                ))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+                assert_eq!(nulls, 1, "{column} of row 2 must be SQL NULL");
+            }
+
+            // The text column holds the text envelope, the binary ones the binary envelope.
+            let row = sqlx::query(&D.sql(&format!("SELECT st, s FROM {table} WHERE id = 1")))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            let st: String = row.get(0);
+            assert!(st.starts_with("fc1c1."), "text envelope expected");
+            let s: Vec<u8> = row.get(1);
+            assert_eq!(&s[..3], &[0xFC, 0x01, 0x01]);
+        }
+
+        #[tokio::test]
+        async fn empty_strings_and_a_one_mib_value_round_trip() {
+            let Some(pool) = pool().await else { return };
+            installed_keyring();
+            let table = "fc_sizes";
+            fresh_table(&pool, table, "id {bigint} PRIMARY KEY, s {blob}, st {text}, b {blob}").await;
+            let big: Vec<u8> = (0..1_048_576u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+            let big_text: String = "0123456789abcdef".repeat(65_536);
+            let insert = D.sql(&format!("INSERT INTO {table} (id, s, st, b) VALUES (?, ?, ?, ?)"));
+            sqlx::query(&insert)
+                .bind(1_i64)
+                .bind(Encrypted::<String, S>::new(String::new()))
+                .bind(Encrypted::<String, St>::new(String::new()))
+                .bind(Encrypted::<Vec<u8>, B>::new(Vec::new()))
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query(&insert)
+                .bind(2_i64)
+                .bind(Encrypted::<String, S>::new(big_text.clone()))
+                .bind(Encrypted::<String, St>::new(big_text.clone()))
+                .bind(Encrypted::<Vec<u8>, B>::new(big.clone()))
+                .execute(&pool)
+                .await
+                .unwrap();
+            let select = D.sql(&format!("SELECT s, st, b FROM {table} WHERE id = ?"));
+            let row = sqlx::query(&select).bind(1_i64).fetch_one(&pool).await.unwrap();
+            assert_eq!(row.get::<Encrypted<String, S>, _>(0).into_inner(), "");
+            assert_eq!(row.get::<Encrypted<String, St>, _>(1).into_inner(), "");
+            assert!(row.get::<Encrypted<Vec<u8>, B>, _>(2).is_empty());
+            // An empty string is sealed like any other value, not stored empty: 7 header bytes,
+            // a 24-byte nonce, the type tag, a 16-byte tag and a 32-byte commitment.
+            let raw: Vec<u8> = sqlx::query_scalar(&D.sql(&format!("SELECT s FROM {table} WHERE id = 1")))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            assert_eq!(raw.len(), 7 + 24 + 1 + 16 + 32);
+
+            let row = sqlx::query(&select).bind(2_i64).fetch_one(&pool).await.unwrap();
+            assert_eq!(row.get::<Encrypted<String, S>, _>(0).into_inner(), big_text);
+            assert_eq!(row.get::<Encrypted<String, St>, _>(1).into_inner(), big_text);
+            assert_eq!(row.get::<Encrypted<Vec<u8>, B>, _>(2).into_inner(), big);
+        }
+
+        #[tokio::test]
+        async fn raw_columns_never_hold_the_plaintext() {
+            let Some(pool) = pool().await else { return };
+            installed_keyring();
+            let table = "fc_people";
+            fresh_table(&pool, table, "id {bigint} PRIMARY KEY, email {blob}, notes {blob}").await;
+            let secret = "ann.secret@example.org";
+            sqlx::query(&D.sql(&format!("INSERT INTO {table} (id, email, notes) VALUES (?, ?, ?)")))
+                .bind(1_i64)
+                .bind(Encrypted::<String, Email>::new(secret.to_string()))
+                .bind(Encrypted::<String, Notes>::new(secret.to_string()))
+                .execute(&pool)
+                .await
+                .unwrap();
+            let row = sqlx::query(&format!("SELECT email, notes FROM {table}"))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            let email: Vec<u8> = row.get(0);
+            let notes: Vec<u8> = row.get(1);
+            for raw in [&email, &notes] {
+                assert!(!contains(raw, secret.as_bytes()));
+                assert!(!contains(raw, b"ann.secret"));
+                assert!(!contains(raw, b"example.org"));
+            }
+            // Sealing the same value twice gives two different envelopes.
+            assert_ne!(email, notes);
+        }
+
+        #[tokio::test]
+        async fn a_value_copied_into_another_column_or_row_does_not_open() {
+            let Some(pool) = pool().await else { return };
+            installed_keyring();
+            let table = "fc_rows";
+            fresh_table(&pool, table, "id {bigint} PRIMARY KEY, ssn {blob}, ssn_text {text}, other {blob}").await;
+            // Explicit mode: each value bound to its row.
+            let keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+            for (id, ssn) in [(1_i64, "123-45-6789"), (2, "987-65-4321")] {
+                sqlx::query(&D.sql(&format!("INSERT INTO {table} (id, ssn, ssn_text) VALUES (?, ?, ?)")))
+                    .bind(id)
+                    .bind(Sealed::<String, Ssn>::seal(&keyring, id, ssn).unwrap())
+                    .bind(Sealed::<String, SsnText>::seal(&keyring, id, ssn).unwrap())
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            let read = |id: i64| {
+                let pool = pool.clone();
+                async move {
+                    sqlx::query(&D.sql(&format!("SELECT ssn, ssn_text FROM {table} WHERE id = ?")))
+                        .bind(id)
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap()
+                }
+            };
+            let row1 = read(1).await;
+            let ssn1: Sealed<String, Ssn> = row1.get(0);
+            let ssn1_text: Sealed<String, SsnText> = row1.get(1);
+            assert_eq!(ssn1.open(&keyring, 1_i64).unwrap(), "123-45-6789");
+            assert_eq!(ssn1_text.open(&keyring, 1_i64).unwrap(), "123-45-6789");
+
+            // Copy row 1's values into row 2: they are well-formed, but do not open there.
+            sqlx::query(&D.sql(&format!("UPDATE {table} SET ssn = ?, ssn_text = ? WHERE id = 2")))
+                .bind(&ssn1)
+                .bind(&ssn1_text)
+                .execute(&pool)
+                .await
+                .unwrap();
+            let row2 = read(2).await;
+            let copied: Sealed<String, Ssn> = row2.get(0);
+            let copied_text: Sealed<String, SsnText> = row2.get(1);
+            let err = copied.open(&keyring, 2_i64).unwrap_err();
+            assert!(matches!(err.crypto(), Some(fieldcrypt::Error::CannotOpen)), "{err}");
+            let err = copied_text.open(&keyring, 2_i64).unwrap_err();
+            assert!(matches!(err.crypto(), Some(fieldcrypt::Error::CannotOpen)), "{err}");
+            // Opened as the row it came from, it still opens: nothing was lost.
+            assert_eq!(copied.open(&keyring, 1_i64).unwrap(), "123-45-6789");
+
+            // Transparent mode: a value copied into another column does not open there.
+            sqlx::query(&D.sql(&format!("UPDATE {table} SET other = ? WHERE id = 1")))
+                .bind(Encrypted::<String, Email>::new("x@example.org".into()))
+                .execute(&pool)
+                .await
+                .unwrap();
+            let err = sqlx::query(&D.sql(&format!("SELECT other FROM {table} WHERE id = 1")))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .try_get::<Encrypted<String, Notes>, _>(0)
+                .map(|_| ())
+                .unwrap_err();
+            let typed = column_error(&err).and_then(|e| e.crypto());
+            assert!(matches!(typed, Some(fieldcrypt::Error::CannotOpen)), "{err}");
+        }
+
+        #[tokio::test]
+        async fn a_corrupted_value_fails_on_its_row_only() {
+            let Some(pool) = pool().await else { return };
+            installed_keyring();
+            let table = "fc_corrupt";
+            fresh_table(&pool, table, "id {bigint} PRIMARY KEY, email {blob}").await;
+            for id in 1..=5_i64 {
+                sqlx::query(&D.sql(&format!("INSERT INTO {table} (id, email) VALUES (?, ?)")))
+                    .bind(id)
+                    .bind(Encrypted::<String, Email>::new(format!("user{id}@example.org")))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            // Row 3: one bit flipped. Row 4: not an envelope at all.
+            let mut raw: Vec<u8> = sqlx::query_scalar(&D.sql(&format!("SELECT email FROM {table} WHERE id = 3")))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            flip_middle_bit(&mut raw);
+            let update = D.sql(&format!("UPDATE {table} SET email = ? WHERE id = ?"));
+            sqlx::query(&update).bind(raw).bind(3_i64).execute(&pool).await.unwrap();
+            sqlx::query(&update).bind(b"garbage".to_vec()).bind(4_i64).execute(&pool).await.unwrap();
+
+            let rows = sqlx::query(&format!("SELECT id, email FROM {table} ORDER BY id"))
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            let mut opened = Vec::new();
+            for row in &rows {
+                let id: i64 = row.get(0);
+                match row.try_get::<Encrypted<String, Email>, _>(1) {
+                    Ok(email) => opened.push((id, email.into_inner())),
+                    Err(err) => {
+                        let typed = column_error(&err).and_then(|e| e.crypto()).cloned();
+                        match id {
+                            3 => assert_eq!(typed, Some(fieldcrypt::Error::CannotOpen), "{err}"),
+                            4 => assert!(matches!(typed, Some(fieldcrypt::Error::Malformed(_))), "{err}"),
+                            _ => panic!("row {id} should open: {err}"),
+                        }
+                    }
+                }
+            }
+            assert_eq!(
+                opened,
+                vec![
+                    (1, "user1@example.org".to_string()),
+                    (2, "user2@example.org".to_string()),
+                    (5, "user5@example.org".to_string()),
+                ]
+            );
+        }
+
+        #[tokio::test]
+        async fn search_by_blind_index_across_a_root_rotation() {
+            let Some(pool) = pool().await else { return };
+            installed_keyring();
+            let table = "fc_search";
+            fresh_table(&pool, table, "id {bigint} PRIMARY KEY, email {blob}, email_idx {bigint}, email_idx_prev {bigint}").await;
+            sqlx::query(&format!("CREATE INDEX {table}_email_idx ON {table} (email_idx)"))
+                .execute(&pool)
+                .await
+                .unwrap();
+            let mut keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+            // 4 bits: 16 buckets for 200 rows, so every lookup also returns rows it must filter out.
+            let index = BlindIndex::new(
+                IndexDefinition::new("fc_search", "email", "email_ci", 4)
+                    .normalized([Normalizer::Nfkc, Normalizer::Trim, Normalizer::CaseFold]),
+            )
+            .unwrap();
+            let insert = D.sql(&format!("INSERT INTO {table} (id, email, email_idx, email_idx_prev) VALUES (?, ?, ?, ?)"));
+            let email_of = |id: i64| format!("Customer{id}@Example.org");
+            for id in 1..=200_i64 {
+                let email = email_of(id);
+                let pair = index.pair(&keyring, &email).unwrap();
+                assert_eq!(pair.previous, None);
+                sqlx::query(&insert)
+                    .bind(id)
+                    .bind(Sealed::<String, Email>::seal(&keyring, id, email.as_str()).unwrap())
+                    .bind(pair.current)
+                    .bind(pair.previous)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+
+            async fn find(
+                pool: &Pool<$db>,
+                keyring: &Keyring,
+                index: &BlindIndex,
+                table: &str,
+                query: &str,
+            ) -> (Vec<i64>, usize) {
+                let lookup = index.lookup(keyring, query).unwrap();
+                let mut select = QueryBuilder::<$db>::new(format!("SELECT id, email FROM {table} WHERE "));
+                lookup.push_match(&mut select, "email_idx");
+                let rows = select.build().fetch_all(pool).await.unwrap();
+                let candidates = rows.len();
+                let mut found = Vec::new();
+                for row in rows {
+                    let id: i64 = row.get(0);
+                    let email: Sealed<String, Email> = row.get(1);
+                    if index.matches(query, &email.open(keyring, id).unwrap()) {
+                        found.push(id);
+                    }
+                }
+                (found, candidates)
+            }
+
+            // Case, width and surrounding spaces do not matter; other rows in the bucket are filtered.
+            let (found, candidates) = find(&pool, &keyring, &index, table, "  customer42@EXAMPLE.ORG ").await;
+            assert_eq!(found, vec![42]);
+            assert!(candidates > 1, "a 4-bit index must return other rows too");
+            let (found, _) = find(&pool, &keyring, &index, table, "nobody@example.org").await;
+            assert!(found.is_empty());
+
+            // Rotate the index root: new rows get the new value, old rows keep the old one until
+            // re-indexed; lookups match both, and the write path fills both columns.
+            let old_root = keyring.primary_index_root();
+            keyring.rotate_index_root().unwrap();
+            let email = email_of(201);
+            let pair = index.pair(&keyring, &email).unwrap();
+            let previous = pair.previous.expect("the old root is still held");
+            assert_ne!(pair.current, previous);
+            let old_value = index.value(&keyring, &email_of(42)).unwrap();
+            sqlx::query(&insert)
+                .bind(201_i64)
+                .bind(Sealed::<String, Email>::seal(&keyring, 201_i64, email.as_str()).unwrap())
+                .bind(pair.current)
+                .bind(pair.previous)
+                .execute(&pool)
+                .await
+                .unwrap();
+            assert_eq!(index.lookup(&keyring, &email).unwrap().values().len(), 2);
+            let (found, _) = find(&pool, &keyring, &index, table, &email_of(201)).await;
+            assert_eq!(found, vec![201]);
+            let (found, _) = find(&pool, &keyring, &index, table, &email_of(42)).await;
+            assert_eq!(found, vec![42], "rows under the previous root are still found");
+            // The previous-root column of the new row equals what old rows hold for the same value.
+            let prev_col: Option<IndexValue> = sqlx::query_scalar(&D.sql(&format!(
+                "SELECT email_idx_prev FROM {table} WHERE id = 201"
+            )))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            assert_eq!(prev_col, Some(previous));
+            assert_ne!(old_value, index.lookup(&keyring, &email_of(42)).unwrap().values()[1]);
+
+            // Once the old root is retired, only the new value is looked up.
+            keyring.retire_index_root(old_root).unwrap();
+            assert_eq!(index.lookup(&keyring, &email).unwrap().values().len(), 1);
+            assert_eq!(index.pair(&keyring, &email).unwrap().previous, None);
+        }
+
+        #[tokio::test]
+        async fn explicit_mode_with_ids_generated_before_and_by_the_database() {
+            let Some(pool) = pool().await else { return };
+            installed_keyring();
+            let keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+
+            // Ids generated before INSERT (UUIDv7): seal with the row key, insert once.
+            let table = "fc_uuid_rows";
+            fresh_table(&pool, table, "id {text} NOT NULL, ssn {blob}").await;
+            let id = uuid::Uuid::now_v7().to_string();
+            sqlx::query(&D.sql(&format!("INSERT INTO {table} (id, ssn) VALUES (?, ?)")))
+                .bind(&id)
+                .bind(Sealed::<String, Ssn>::seal(&keyring, &id, "123-45-6789").unwrap())
+                .execute(&pool)
+                .await
+                .unwrap();
+            let ssn: Sealed<String, Ssn> = sqlx::query_scalar(&D.sql(&format!("SELECT ssn FROM {table} WHERE id = ?")))
+                .bind(&id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            assert_eq!(ssn.open(&keyring, &id).unwrap(), "123-45-6789");
+
+            // Ids the database generates: insert the row, then write its sealed columns, in one
+            // transaction so that no reader sees the row without them.
+            let table = "fc_serial_rows";
+            sqlx::query(&format!("DROP TABLE IF EXISTS {table}")).execute(&pool).await.unwrap();
+            let create = match D.name {
+                "PostgreSQL" => "CREATE TABLE fc_serial_rows (id BIGSERIAL PRIMARY KEY, name TEXT, ssn BYTEA)",
+                "SQLite" => "CREATE TABLE fc_serial_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, ssn BLOB)",
+                _ => "CREATE TABLE fc_serial_rows (id BIGINT PRIMARY KEY AUTO_INCREMENT, name TEXT, ssn BLOB)",
+            };
+            sqlx::query(create).execute(&pool).await.unwrap();
+            let mut tx = pool.begin().await.unwrap();
+            let id: i64 = if D.name == "MariaDB/MySQL" {
+                sqlx::query("INSERT INTO fc_serial_rows (name) VALUES ('ann')")
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                sqlx::query_scalar("SELECT CAST(LAST_INSERT_ID() AS SIGNED)")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap()
+            } else {
+                sqlx::query_scalar("INSERT INTO fc_serial_rows (name) VALUES ('ann') RETURNING id")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap()
+            };
+            sqlx::query(&D.sql("UPDATE fc_serial_rows SET ssn = ? WHERE id = ?"))
+                .bind(Sealed::<String, Ssn>::seal(&keyring, id, "555-12-3456").unwrap())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            let ssn: Sealed<String, Ssn> = sqlx::query_scalar(&D.sql("SELECT ssn FROM fc_serial_rows WHERE id = ?"))
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            assert_eq!(ssn.open(&keyring, id).unwrap(), "555-12-3456");
+            assert_eq!(ssn.key_id(), keyring.primary());
+            let context = Context::new("fc_rows", "ssn").unwrap().with_row(id).unwrap();
+            assert_eq!(ssn.open_in(&keyring, &context).unwrap(), "555-12-3456");
+        }
+    };
+}
