@@ -6,7 +6,8 @@ A second implementation of the fieldcrypt format in Python, written from the for
 It uses only the standard library and the `cryptography` package's low-level primitives: AES
 block encryption (ECB, one block at a time), AES-GCM, HKDF-SHA-256 and HMAC-SHA-256. XAES-256-GCM,
 its CMAC-based KDF, the KC-XAES-256-GCM key commitment, the envelope parser, the associated data,
-the typed plaintext and the blind-index normalisers are all implemented here.
+the typed plaintext (with its own validation of every payload), the keyring document's key
+wrapping and the blind-index normalisers are all implemented here.
 
 Suites, in order (each prints one line with its counts):
 
@@ -17,6 +18,8 @@ Suites, in order (each prints one line with its counts):
   negative-baseline      the file's valid envelopes open          testdata/vectors/negative.json
   negative               every input fails with the right class   testdata/vectors/negative.json
   blind-index            index values                             testdata/vectors/blind_index.json
+  keyring-document       KEK fingerprint, master-key file, wrap   testdata/vectors/keyring.json
+                         AAD, unwrapped keys, document variants
 
 The last line is "N passed, M failed"; the exit status is 1 on any failure. On failure only the
 vector's name and which check failed are printed, never keys, plaintexts or envelopes.
@@ -183,6 +186,10 @@ class Malformed(Exception):
 
 class UnknownKey(Exception):
     """Well-formed, but names a key id the keyring does not hold."""
+
+
+class RetiredKey(Exception):
+    """Well-formed, but names a key id the keyring holds only as a retired tombstone."""
 
 
 class CannotOpen(Exception):
@@ -429,10 +436,32 @@ def format_date(days: int) -> str:
 def format_timestamp(seconds: int, nanos: int) -> str:
     days, secs = divmod(seconds, 86400)
     y, m, d = civil_from_days(days)
-    out = f"{y:04d}-{m:02d}-{d:02d}T{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"
+    year = f"{y:04d}" if 0 <= y <= 9999 else f"{y:+05d}"  # as format_date: signed outside 0..9999
+    out = f"{year}-{m:02d}-{d:02d}T{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"
     if nanos:
         out += "." + f"{nanos:09d}".rstrip("0")
     return out + "Z"
+
+
+def parse_timestamp(value: str) -> tuple[int, int]:
+    """RFC 3339 to (seconds, nanos): seconds is the floor of the Unix time, 0 <= nanos < 10^9.
+    Raises ValueError."""
+    mt = TIMESTAMP_RE.fullmatch(value)
+    if not mt:
+        raise ValueError("timestamp")
+    y, mo, d = (int(p) for p in DATE_RE.fullmatch(mt[1]).groups())  # type: ignore[union-attr]
+    hh, mm, ss = int(mt[2]), int(mt[3]), int(mt[4])
+    if hh > 23 or mm > 59 or ss > 59:
+        raise ValueError("timestamp")
+    nanos = int((mt[5] or "0").ljust(9, "0"))
+    zone = mt[6]
+    offset = 0
+    if zone not in ("Z", "z"):
+        oh, om = int(zone[1:3]), int(zone[4:6])
+        if oh > 23 or om > 59:
+            raise ValueError("timestamp offset")
+        offset = (1 if zone[0] == "+" else -1) * (oh * 3600 + om * 60)
+    return days_from_civil(y, mo, d) * 86400 + hh * 3600 + mm * 60 + ss - offset, nanos
 
 
 def encode_value(type_name: str, value) -> bytes:
@@ -464,20 +493,7 @@ def encode_value(type_name: str, value) -> bytes:
         days = days_from_civil(int(mt[1]), int(mt[2]), int(mt[3]))
         return tag + struct.pack(">i", days)
     if type_name == "timestamp":
-        mt = TIMESTAMP_RE.fullmatch(value)
-        if not mt:
-            raise ValueError("timestamp")
-        y, mo, d = (int(p) for p in DATE_RE.fullmatch(mt[1]).groups())  # type: ignore[union-attr]
-        hh, mm, ss = int(mt[2]), int(mt[3]), int(mt[4])
-        if hh > 23 or mm > 59 or ss > 59:
-            raise ValueError("timestamp")
-        nanos = int((mt[5] or "0").ljust(9, "0"))
-        zone = mt[6]
-        offset = 0
-        if zone not in ("Z", "z"):
-            sign = 1 if zone[0] == "+" else -1
-            offset = sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
-        seconds = days_from_civil(y, mo, d) * 86400 + hh * 3600 + mm * 60 + ss - offset
+        seconds, nanos = parse_timestamp(value)
         return tag + struct.pack(">qI", seconds, nanos)
     if type_name == "decimal":
         if not DECIMAL_RE.fullmatch(value) or re.fullmatch(r"-0(\.0+)?", value):
@@ -492,14 +508,21 @@ def encode_value(type_name: str, value) -> bytes:
     raise ValueError(f"unknown type {type_name}")
 
 
+def _not_json(name: str):
+    # Python's json module accepts NaN, Infinity and -Infinity; RFC 8259 JSON has no such tokens.
+    raise ValueError(f"{name} is not JSON")
+
+
 def decode_value(expected_type: str, typed: bytes):
-    """Back to the vector file's representation; raises TypeMismatch / InvalidValue."""
+    """Back to the vector file's representation; raises TypeMismatch / InvalidValue. Section 7's
+    rules, checked here from the bytes. expected_type "value" is a generic reader: whichever type
+    the value holds."""
     if not typed:
         raise InvalidValue("empty plaintext")
     found = TYPE_NAMES.get(typed[0])
     if found is None:
         raise InvalidValue("type tag")
-    if found != expected_type:
+    if expected_type != "value" and found != expected_type:
         raise TypeMismatch(f"holds {found}, not {expected_type}")
     p = typed[1:]
 
@@ -539,7 +562,7 @@ def decode_value(expected_type: str, typed: bytes):
             return text
         if found == "json":
             text = p.decode("utf-8")
-            json.loads(text)
+            json.loads(text, parse_constant=_not_json)
             return text
     except (UnicodeDecodeError, ValueError) as e:
         raise InvalidValue(found) from e
@@ -555,7 +578,7 @@ def decode_value(expected_type: str, typed: bytes):
 class Key:
     key_id: int
     suite: str
-    material: bytes
+    material: bytes | None  # None: retired, the id kept as a tombstone
 
 
 def seal(key: Key, ctx: dict, typed: bytes, nonce: bytes) -> Envelope:
@@ -568,6 +591,8 @@ def open_envelope(keyring: dict[int, Key], ctx: dict, env: Envelope, as_type: st
     key = keyring.get(env.key_id)
     if key is None:
         raise UnknownKey
+    if key.material is None:
+        raise RetiredKey
     if key.suite != env.suite:
         # A key opens only under the suite it was made for: no downgrade by relabelling.
         raise CannotOpen
@@ -586,6 +611,8 @@ def classify(fn: Callable[[], object]) -> str:
         return "malformed"
     except UnknownKey:
         return "unknown_key"
+    except RetiredKey:
+        return "retired_key"
     except CannotOpen:
         return "cannot_open"
     except TypeMismatch:
@@ -672,6 +699,158 @@ def blind_index(root: bytes, table: str, column: str, name: str, normalizers: st
     top = int.from_bytes(full, "big") >> (256 - bits)
     value = (top << (n_bytes * 8 - bits)).to_bytes(n_bytes, "big")
     return value, (top if bits <= 64 else None)
+
+
+# --------------------------------------------------------------------------------------------------
+# Keyring document (section 10)
+# --------------------------------------------------------------------------------------------------
+
+KEYRING_FORMAT = "fieldcrypt-keyring/1"
+KEK_FINGERPRINT_MESSAGE = b"fieldcrypt/kek-fingerprint/v1"
+MASTER_KEY_PREFIX = "fieldcrypt-master-key-v1:"
+WRAPPED_LEN = NONCE_LEN + KEY_LEN + TAG_LEN + COMMITMENT_LEN  # 104
+KEY_KINDS = {"keys": 0x01, "index_roots": 0x02}
+KEY_STATES = ("primary", "active", "retired")
+KEYRING_ID_RE = re.compile(r"[0-9a-f]{32}")
+# Section 10.1: RFC 3339 date-time with a four-digit year (parse_timestamp checks the ranges).
+CREATED_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+class InvalidDocument(Exception):
+    """Not a well-formed or consistent keyring document."""
+
+
+class WrongKek(Exception):
+    """The KEK's fingerprint is not the one the document records."""
+
+
+class UnwrapFailed(Exception):
+    """A wrapped key does not authenticate under the KEK and its wrap AAD."""
+
+
+def kek_fingerprint(kek: bytes) -> str:
+    return std_hmac.new(kek, KEK_FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()[:16]
+
+
+def parse_master_key_file(text: str) -> bytes:
+    line = text.rstrip("\r\n")
+    if not line.startswith(MASTER_KEY_PREFIX):
+        raise ValueError("no master-key prefix")
+    key = b64url_decode_canonical(line[len(MASTER_KEY_PREFIX) :])
+    if len(key) != KEY_LEN:
+        raise ValueError("a master key is 32 bytes")
+    return key
+
+
+def wrap_aad(keyring_id: bytes, kind: int, key_id: int, suite: str, created_seconds: int) -> bytes:
+    return (
+        KEYRING_FORMAT.encode("ascii")
+        + keyring_id
+        + bytes([kind])
+        + struct.pack(">I", key_id)
+        + bytes([SUITES[suite][0]])
+        + struct.pack(">q", created_seconds)
+    )
+
+
+def unwrap_key(kek: bytes, aad: bytes, wrapped: bytes) -> bytes:
+    if len(wrapped) != WRAPPED_LEN:
+        raise UnwrapFailed
+    try:
+        return Xaes(kek).open(True, wrapped[:NONCE_LEN], aad, wrapped[NONCE_LEN:])
+    except AeadError:
+        raise UnwrapFailed from None
+
+
+def _check_document_shape(doc) -> None:
+    """The members and their types, as a typed reader's deserialiser checks them first."""
+    def need(cond: bool, why: str) -> None:
+        if not cond:
+            raise InvalidDocument(why)
+
+    need(isinstance(doc, dict), "not an object")
+    need(isinstance(doc.get("format"), str), "format")
+    need(isinstance(doc.get("keyring_id"), str), "keyring_id")
+    kek = doc.get("kek")
+    need(isinstance(kek, dict), "kek")
+    need(isinstance(kek.get("provider"), str) and isinstance(kek.get("fingerprint"), str), "kek")
+    for list_name in KEY_KINDS:
+        entries = doc.get(list_name)
+        need(isinstance(entries, list), list_name)
+        for e in entries:
+            need(isinstance(e, dict), "entry")
+            key_id = e.get("id")
+            need(isinstance(key_id, int) and not isinstance(key_id, bool)
+                 and 0 <= key_id <= 0xFFFFFFFF, "entry id")
+            need(e.get("suite") in SUITES, "entry suite")
+            need(e.get("state") in KEY_STATES, "entry state")
+            need(isinstance(e.get("created"), str), "entry created")
+            need(e.get("wrapped") is None or isinstance(e.get("wrapped"), str), "entry wrapped")
+
+
+def read_keyring_document(doc, kek: bytes) -> dict[str, dict[int, tuple[dict, bytes | None]]]:
+    """Section 10.1: every list's entries by id with their unwrapped keys (None when retired).
+    Raises InvalidDocument, WrongKek or UnwrapFailed."""
+    _check_document_shape(doc)
+    if doc["format"] != KEYRING_FORMAT:
+        raise InvalidDocument("format")
+    if doc["kek"]["fingerprint"] != kek_fingerprint(kek):
+        raise WrongKek
+    if not KEYRING_ID_RE.fullmatch(doc["keyring_id"]):
+        raise InvalidDocument("keyring_id")
+    keyring_id = bytes.fromhex(doc["keyring_id"])
+    out = {}
+    for list_name, kind in KEY_KINDS.items():
+        held: dict[int, tuple[dict, bytes | None]] = {}
+        primary = None
+        for e in doc[list_name]:
+            if e["id"] == 0:
+                raise InvalidDocument("id 0")
+            try:
+                if not CREATED_RE.fullmatch(e["created"]):
+                    raise ValueError("created")
+                seconds, _nanos = parse_timestamp(e["created"])
+            except ValueError:
+                raise InvalidDocument("created is not RFC 3339") from None
+            wrapped = e.get("wrapped")
+            if e["state"] == "retired":
+                if wrapped is not None:
+                    raise InvalidDocument("retired entry with a wrapped key")
+                key = None
+            else:
+                if wrapped is None:
+                    raise InvalidDocument("live entry without a wrapped key")
+                try:
+                    raw = b64url_decode_canonical(wrapped)
+                except Malformed:
+                    raise InvalidDocument("wrapped is not canonical base64url") from None
+                key = unwrap_key(kek, wrap_aad(keyring_id, kind, e["id"], e["suite"], seconds), raw)
+            if e["state"] == "primary":
+                if primary is not None:
+                    raise InvalidDocument("two primaries")
+                primary = e["id"]
+            if e["id"] in held:
+                raise InvalidDocument("duplicate id")
+            held[e["id"]] = (e, key)
+        if primary is None:
+            raise InvalidDocument("no primary")
+        out[list_name] = held
+    return out
+
+
+def classify_document(doc, kek: bytes) -> str:
+    try:
+        read_keyring_document(doc, kek)
+    except InvalidDocument:
+        return "invalid_document"
+    except WrongKek:
+        return "wrong_kek"
+    except UnwrapFailed:
+        return "unwrap_failed"
+    return "ok"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -832,8 +1011,12 @@ def negative_cases(data: dict) -> tuple[list, list]:
 
     def case(v: dict) -> Callable[[], list[str]]:
         def check() -> list[str]:
+            # Per-vector overrides: the suite of key 7, its material, retired tombstones.
+            suite = v.get("suite", default_key.suite)
             material = bytes.fromhex(v["key"]) if "key" in v else default_key.material
-            keyring = {default_key.key_id: Key(default_key.key_id, default_key.suite, material)}
+            keyring = {default_key.key_id: Key(default_key.key_id, suite, material)}
+            for key_id in v.get("retired_key_ids", []):
+                keyring[key_id] = Key(key_id, suite, None)
             ctx = v.get("context", data["context"])
             as_type = v.get("open_as", "string")
             if v["form"] == "binary":
@@ -852,6 +1035,26 @@ def negative_cases(data: dict) -> tuple[list, list]:
                 got = classify(lambda: open_envelope(keyring, ctx, parse(), as_type))
                 if got != v["expect"]:
                     problems.append(f"{how}: expected {v['expect']}, got {got}")
+                if v["expect"] == "invalid_value":
+                    # A generic reader (whichever type the value holds) refuses it too.
+                    got = classify(lambda: open_envelope(keyring, ctx, parse(), "value"))
+                    if got != "invalid_value":
+                        problems.append(f"{how}, as any type: expected invalid_value, got {got}")
+            if "typed_plaintext" in v:
+                # The envelope authenticates, so the refusal is about the plaintext: split the
+                # binary form by section 4 (without the parser, which refuses bodies below the
+                # minimum) and decrypt.
+                binary = raw if v["form"] == "binary" else parse_text(text).to_binary()
+                header, body = binary[:HEADER_LEN], binary[HEADER_LEN:]
+                aad = header + context_bytes(ctx)
+                try:
+                    sealed = body[NONCE_LEN:]
+                    typed = Xaes(material).open(commits(suite), body[:NONCE_LEN], aad, sealed)
+                except AeadError:
+                    problems.append("does not authenticate under the vector's key and context")
+                else:
+                    if typed.hex() != v["typed_plaintext"]:
+                        problems.append("decrypts to another typed plaintext than stated")
             return problems
 
         return check
@@ -860,15 +1063,21 @@ def negative_cases(data: dict) -> tuple[list, list]:
 
     # The file's own sanity: the valid envelopes open under the stated key and context.
     def valid() -> list[str]:
-        keyring = {default_key.key_id: default_key}
         problems = []
-        for form, env in [
-            ("binary", lambda: parse_binary(bytes.fromhex(data["valid_envelope_binary"]))),
-            ("text", lambda: parse_text(data["valid_envelope_text"])),
-        ]:
-            got = classify(lambda: open_envelope(keyring, data["context"], env(), "string"))
-            if got != "opened":
-                problems.append(f"valid {form} envelope: {got}")
+        envelopes = [
+            ("", data["suite"], data["valid_envelope_binary"], data["valid_envelope_text"])
+        ]
+        envelopes += [(f" {e['suite']}", e["suite"], e["binary"], e["text"])
+                      for e in data.get("valid_envelopes", [])]
+        for label, suite, binary, text in envelopes:
+            keyring = {default_key.key_id: Key(default_key.key_id, suite, default_key.material)}
+            for form, env in [
+                ("binary", lambda: parse_binary(bytes.fromhex(binary))),
+                ("text", lambda: parse_text(text)),
+            ]:
+                got = classify(lambda: open_envelope(keyring, data["context"], env(), "string"))
+                if got != "opened":
+                    problems.append(f"valid{label} {form} envelope: {got}")
         if data.get("count") != len(data["vectors"]):
             problems.append("count field differs from the number of vectors")
         return problems
@@ -903,6 +1112,85 @@ def blind_index_cases(data: dict) -> list:
     return out
 
 
+def keyring_cases(data: dict) -> list:
+    kek = bytes.fromhex(data["kek"])
+
+    def fingerprints() -> list[str]:
+        problems = []
+        if kek_fingerprint(kek) != data["kek_fingerprint"]:
+            problems.append("kek_fingerprint differs")
+        for ex in data.get("fingerprint_examples", []):
+            if kek_fingerprint(bytes.fromhex(ex["kek"])) != ex["fingerprint"]:
+                problems.append("a fingerprint example differs")
+        try:
+            if parse_master_key_file(data["master_key_file"]) != kek:
+                problems.append("master-key file holds another key")
+        except (ValueError, Malformed):
+            problems.append("master-key file does not parse")
+        return problems
+
+    def document() -> list[str]:
+        problems = []
+        doc = data["document"]
+        try:
+            held = read_keyring_document(doc, kek)
+        except (InvalidDocument, WrongKek, UnwrapFailed) as e:
+            return [f"document refused ({type(e).__name__})"]
+        if doc["kek"]["fingerprint"] != data["kek_fingerprint"]:
+            problems.append("the document records another fingerprint")
+        keyring_id = bytes.fromhex(doc["keyring_id"])
+        seen = 0
+        for x in data["entries"]:
+            label = f"{x['list']} {x['id']}"
+            entry, key = held[x["list"]].get(x["id"], (None, None))
+            if entry is None:
+                problems.append(f"{label}: not in the document")
+                continue
+            seen += 1
+            if x["kind"] != KEY_KINDS[x["list"]]:
+                problems.append(f"{label}: kind")
+            for member in ("suite", "state", "created"):
+                if entry[member] != x[member]:
+                    problems.append(f"{label}: {member} differs from the document")
+            seconds, _nanos = parse_timestamp(entry["created"])
+            if seconds != x["created_seconds"]:
+                problems.append(f"{label}: created_seconds")
+            aad = wrap_aad(keyring_id, KEY_KINDS[x["list"]], x["id"], x["suite"], seconds)
+            if aad.hex() != x["wrap_aad"]:
+                problems.append(f"{label}: wrap AAD differs")
+            want = None if x["key"] is None else bytes.fromhex(x["key"])
+            if key != want:
+                problems.append(f"{label}: unwrapped key differs")
+            if entry.get("wrapped") is not None:
+                nonce = b64url_decode_canonical(entry["wrapped"])[:NONCE_LEN]
+                if nonce.hex() != x["wrap_nonce"]:
+                    problems.append(f"{label}: wrap nonce differs")
+                # And wrapping again with that nonce gives the document's bytes.
+                again = nonce + Xaes(kek).seal(True, nonce, aad, want or b"")
+                if b64url_encode(again) != entry["wrapped"]:
+                    problems.append(f"{label}: re-wrapping differs")
+            elif x["wrap_nonce"] is not None:
+                problems.append(f"{label}: a nonce for an entry without a wrapped key")
+        if seen != sum(len(v) for v in held.values()):
+            problems.append("entries do not cover the document")
+        return problems
+
+    def variant(v: dict) -> Callable[[], list[str]]:
+        def check() -> list[str]:
+            got = classify_document(v["document"], bytes.fromhex(v["kek"]) if "kek" in v else kek)
+            return [] if got == v["expect"] else [f"expected {v['expect']}, got {got}"]
+
+        return check
+
+    def count() -> list[str]:
+        return [] if data.get("count") == len(data["documents"]) else ["count field differs"]
+
+    cases = [("KEK fingerprint and master-key file", fingerprints), ("document", document),
+             ("document count", count)]
+    cases += [(f"document: {v['name']}", variant(v)) for v in data["documents"]]
+    return cases
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent,
@@ -921,6 +1209,7 @@ def main() -> int:
         envelope = load("testdata/vectors/envelope.json")
         negative = load("testdata/vectors/negative.json")
         blind = load("testdata/vectors/blind_index.json")
+        keyring = load("testdata/vectors/keyring.json")
     except (OSError, ValueError) as e:
         print(f"cannot read vectors: {e}")
         print("0 passed, 1 failed")
@@ -937,6 +1226,7 @@ def main() -> int:
     report.suite("negative-baseline", negative_baseline)
     report.suite("negative", negative_vectors)
     report.suite("blind-index", blind_index_cases(blind))
+    report.suite("keyring-document", keyring_cases(keyring))
 
     print(f"{report.passed} passed, {report.failed} failed")
     return 0 if report.failed == 0 else 1

@@ -43,6 +43,17 @@ pub enum KmsError {
     /// A keyring file already exists where a new one was to be created.
     #[error("{0} already exists; refusing to overwrite a keyring (its keys would be lost)")]
     KeyringExists(PathBuf),
+    /// A keyring is wrapped by a provider this build does not have.
+    #[error("{path} is wrapped by provider {provider:?}, which this build does not have")]
+    UnsupportedProvider {
+        /// The keyring file.
+        path: PathBuf,
+        /// The provider it names.
+        provider: String,
+    },
+    /// A keyring does not record where its master key is, and none was given.
+    #[error("{0} does not say where its master key is; name the master key file")]
+    NoMasterKeyPath(PathBuf),
     /// The keyring refused the operation (wrong KEK, damaged document, ...).
     #[error(transparent)]
     Core(#[from] fieldcrypt::Error),

@@ -7,6 +7,7 @@
 //! - [`local`]: a 32-byte master key in a file created with mode 0600; group- or world-readable
 //!   files are refused with the command that fixes them.
 //! - [`keyring_file`]: a keyring document (only wrapped keys) in a JSON file, written atomically.
+//! - [`local_keyring`]: the two together, created on first use: the embedded default.
 
 #![forbid(unsafe_code)]
 
@@ -14,6 +15,10 @@ pub mod error;
 pub mod keyring_file;
 #[cfg(feature = "local")]
 pub mod local;
+#[cfg(feature = "local")]
+pub mod local_keyring;
 mod private_file;
 
 pub use error::KmsError;
+#[cfg(feature = "local")]
+pub use local_keyring::LocalKeyring;

@@ -2,9 +2,16 @@
 //! public API. `tools/verify_vectors.py` checks the same files with an independent implementation.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use fieldcrypt::aead::{KcXaes256Gcm, Xaes256Gcm};
+use fieldcrypt::document::WrappedKey;
 use fieldcrypt::{
-    Context, Envelope, Error, IndexDefinition, KeyId, Keyring, KeyringId, Normalizer, SecretKey,
-    Suite, TypeTag, Value,
+    Context, Date, Decimal, Envelope, Error, IndexDefinition, Json, KeyId, KeyState, KeyWrapper,
+    Keyring, KeyringDocument, KeyringError, KeyringId, LocalKek, Normalizer, SecretKey, Suite,
+    Timestamp, TypeTag, Value,
 };
 use serde_json::Value as J;
 
@@ -121,9 +128,76 @@ fn class(r: &Result<Value, Error>) -> &'static str {
         Ok(_) => "opened",
         Err(Error::Malformed(_)) => "malformed",
         Err(Error::UnknownKey(_)) => "unknown_key",
+        Err(Error::RetiredKey(_)) => "retired_key",
         Err(Error::CannotOpen) => "cannot_open",
         Err(Error::TypeMismatch { .. }) => "type_mismatch",
+        Err(Error::InvalidValue(_)) => "invalid_value",
         Err(_) => "other error",
+    }
+}
+
+/// Opens `input` as the type a vector's `open_as` names (`value`: whichever type it holds).
+fn open_as(kr: &Keyring, ctx: &Context, input: &[u8], ty: &str) -> Result<Value, Error> {
+    match ty {
+        "string" => kr.open::<String>(ctx, input).map(Value::String),
+        "bytes" => kr.open::<Vec<u8>>(ctx, input).map(Value::Bytes),
+        "int" => kr.open::<i64>(ctx, input).map(Value::Int),
+        "float" => kr.open::<f64>(ctx, input).map(Value::Float),
+        "bool" => kr.open::<bool>(ctx, input).map(Value::Bool),
+        "date" => kr.open::<Date>(ctx, input).map(Value::Date),
+        "timestamp" => kr.open::<Timestamp>(ctx, input).map(Value::Timestamp),
+        "decimal" => kr.open::<Decimal>(ctx, input).map(Value::Decimal),
+        "json" => kr.open::<Json<J>>(ctx, input).map(|j| Value::Json(j.0)),
+        "value" => kr.open::<Value>(ctx, input),
+        other => panic!("open_as {other}"),
+    }
+}
+
+/// The keyring of a negative vector: key 7 under `suite`, and tombstones for `retired` ids (7
+/// among them: key 7 itself is retired, after a new primary took over).
+fn keyring_with_retired(suite: Suite, key: [u8; 32], retired: &[u32]) -> Keyring {
+    let mut kr = keyring(suite, 7, key);
+    if retired.is_empty() {
+        return kr;
+    }
+    if retired.contains(&7) {
+        kr.rotate().unwrap_or_else(|e| panic!("{e}"));
+    }
+    // A keyring document is the public way to hold an id without material.
+    let kek = LocalKek::new(&SecretKey::from_bytes([0x4B; 32]));
+    let mut doc = kr
+        .to_document(&kek, "local", BTreeMap::new())
+        .unwrap_or_else(|e| panic!("{e}"));
+    for &id in retired {
+        let found = doc.keys.iter().position(|k| k.id == id);
+        match found {
+            Some(i) => {
+                doc.keys[i].state = KeyState::Retired;
+                doc.keys[i].wrapped = None;
+            }
+            None => doc.keys.push(WrappedKey {
+                id,
+                suite,
+                state: KeyState::Retired,
+                created: "1970-01-01T00:00:00Z".to_owned(),
+                wrapped: None,
+            }),
+        }
+    }
+    Keyring::from_document(&doc, &kek).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// What the AEAD of `suite` makes of a binary envelope's body: the typed plaintext, if it
+/// authenticates. Splits by section 4 without the parser, which refuses bodies below the minimum.
+fn aead_open(suite: Suite, key: &[u8; 32], binary: &[u8], ctx: &Context) -> Option<Vec<u8>> {
+    let (header, body) = binary.split_at(7);
+    let nonce: [u8; 24] = body.get(..24)?.try_into().ok()?;
+    let mut aad = header.to_vec();
+    aad.extend_from_slice(ctx.encoded());
+    match suite {
+        Suite::KcXaes256Gcm => KcXaes256Gcm::new(key).open(&nonce, &aad, &body[24..]).ok(),
+        Suite::Xaes256Gcm => Xaes256Gcm::new(key).open(&nonce, &aad, &body[24..]).ok(),
+        _ => None,
     }
 }
 
@@ -139,37 +213,79 @@ fn negative_vectors() {
         "opened",
         "the base envelope must open"
     );
+    for e in file["valid_envelopes"].as_array().into_iter().flatten() {
+        let kr = keyring(suite(&e["suite"]), 7, key32(&file["key"]));
+        let binary = hex::decode(e["binary"].as_str().unwrap_or_default()).unwrap_or_default();
+        let text = e["text"].as_str().unwrap_or_default().as_bytes().to_vec();
+        for form in [binary, text] {
+            assert_eq!(
+                class(&kr.open(&default_ctx, &form)),
+                "opened",
+                "the valid {} envelope must open",
+                e["suite"]
+            );
+        }
+    }
 
     let list = file["vectors"].as_array().cloned().unwrap_or_default();
     for v in &list {
         let name = v["name"].as_str().unwrap_or_default();
+        let expect = v["expect"].as_str().unwrap_or_default();
         let input = match v["form"].as_str() {
             Some("binary") => {
                 hex::decode(v["input"].as_str().unwrap_or_default()).unwrap_or_default()
             }
             _ => v["input"].as_str().unwrap_or_default().as_bytes().to_vec(),
         };
-        let kr = if v["key"].is_string() {
-            keyring(suite(&file["suite"]), 7, key32(&v["key"]))
+        let vsuite = suite(if v["suite"].is_string() {
+            &v["suite"]
         } else {
-            keyring(suite(&file["suite"]), 7, key32(&file["key"]))
-        };
+            &file["suite"]
+        });
+        let key = key32(if v["key"].is_string() {
+            &v["key"]
+        } else {
+            &file["key"]
+        });
+        let retired: Vec<u32> = v["retired_key_ids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(J::as_u64)
+            .map(|id| id as u32)
+            .collect();
+        let kr = keyring_with_retired(vsuite, key, &retired);
         let ctx = if v["context"].is_object() {
             context(&v["context"])
         } else {
             default_ctx.clone()
         };
-        let result: Result<Value, Error> = match v["open_as"].as_str() {
-            None | Some("string") => kr.open::<String>(&ctx, &input).map(Value::String),
-            Some("int") => kr.open::<i64>(&ctx, &input).map(Value::Int),
-            Some("bytes") => kr.open::<Vec<u8>>(&ctx, &input).map(Value::Bytes),
-            Some(other) => panic!("open_as {other}"),
-        };
-        assert_eq!(
-            class(&result),
-            v["expect"].as_str().unwrap_or_default(),
-            "{name}"
-        );
+        let result = open_as(&kr, &ctx, &input, v["open_as"].as_str().unwrap_or("string"));
+        assert_eq!(class(&result), expect, "{name}");
+        if expect == "invalid_value" {
+            // A reader that returns whichever type the value holds refuses it too.
+            assert_eq!(
+                class(&kr.open::<Value>(&ctx, &input)),
+                "invalid_value",
+                "{name}: opened as any type"
+            );
+        }
+        if let Some(typed) = v["typed_plaintext"].as_str() {
+            // The envelope authenticates: the problem is the plaintext, not the sealing.
+            let binary = match v["form"].as_str() {
+                Some("binary") => input.clone(),
+                _ => Envelope::parse(&input)
+                    .map(|e| e.to_binary())
+                    .unwrap_or_else(|e| panic!("{name}: {e}")),
+            };
+            assert_eq!(
+                aead_open(vsuite, &key, &binary, &ctx)
+                    .map(hex::encode)
+                    .as_deref(),
+                Some(typed),
+                "{name}: typed plaintext"
+            );
+        }
     }
     assert!(
         list.len() >= 50,
@@ -212,4 +328,174 @@ fn blind_index_vectors() {
         }
     }
     eprintln!("vectors: blind index: {} passed", list.len());
+}
+
+/// How the reference implementation takes a keyring document: `ok` or the class of refusal.
+fn document_class(document: &J, kek: &[u8; 32]) -> &'static str {
+    let Ok(doc) = serde_json::from_value::<KeyringDocument>(document.clone()) else {
+        return "invalid_document";
+    };
+    match Keyring::from_document(&doc, &LocalKek::new(&SecretKey::from_bytes(*kek))) {
+        Ok(_) => "ok",
+        Err(Error::Keyring(KeyringError::WrongKek { .. })) => "wrong_kek",
+        Err(Error::Keyring(KeyringError::UnwrapFailed(_))) => "unwrap_failed",
+        Err(Error::Keyring(KeyringError::InvalidDocument(_))) => "invalid_document",
+        Err(_) => "other error",
+    }
+}
+
+#[test]
+fn keyring_document_vectors() {
+    let file = load("keyring.json");
+    let kek_bytes = key32(&file["kek"]);
+    let kek = LocalKek::new(&SecretKey::from_bytes(kek_bytes));
+    assert_eq!(
+        kek.fingerprint(),
+        file["kek_fingerprint"].as_str().unwrap_or_default()
+    );
+    for ex in file["fingerprint_examples"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        assert_eq!(
+            LocalKek::new(&SecretKey::from_bytes(key32(&ex["kek"]))).fingerprint(),
+            ex["fingerprint"].as_str().unwrap_or_default()
+        );
+    }
+    let line = file["master_key_file"].as_str().unwrap_or_default();
+    let b64 = line
+        .trim_end_matches(['\n', '\r'])
+        .strip_prefix("fieldcrypt-master-key-v1:")
+        .unwrap_or_default();
+    assert_eq!(
+        URL_SAFE_NO_PAD.decode(b64).ok().as_deref(),
+        Some(&kek_bytes[..]),
+        "master-key file"
+    );
+
+    let doc: KeyringDocument =
+        serde_json::from_value(file["document"].clone()).unwrap_or_else(|e| panic!("{e}"));
+    let kr = Keyring::from_document(&doc, &kek).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(kr.id().to_string(), doc.keyring_id);
+    let ctx = Context::new("t", "c").unwrap_or_else(|e| panic!("{e}"));
+    let def = IndexDefinition::new("t", "c", "i", 32);
+    let entries = file["entries"].as_array().cloned().unwrap_or_default();
+    for e in &entries {
+        let list = e["list"].as_str().unwrap_or_default();
+        let id = KeyId::new(e["id"].as_u64().unwrap_or(0) as u32)
+            .unwrap_or_else(|| panic!("{list}: id 0"));
+        let what = format!("{list} {id}");
+        let entry_suite = suite(&e["suite"]);
+        let key = e["key"].as_str().map(|_| key32(&e["key"]));
+        let stored = if list == "keys" {
+            &doc.keys
+        } else {
+            &doc.index_roots
+        };
+        let stored = stored
+            .iter()
+            .find(|w| w.id == id.get())
+            .unwrap_or_else(|| panic!("{what}: not in the document"));
+        assert_eq!(stored.suite, entry_suite, "{what}");
+        assert_eq!(
+            stored.state.to_string(),
+            e["state"].as_str().unwrap_or_default(),
+            "{what}"
+        );
+        assert_eq!(
+            stored.created,
+            e["created"].as_str().unwrap_or_default(),
+            "{what}"
+        );
+        let created: Timestamp = stored.created.parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            Some(created.seconds()),
+            e["created_seconds"].as_i64(),
+            "{what}"
+        );
+        // The published AAD and wrapped value unwrap to the published key.
+        match (key, &stored.wrapped) {
+            (Some(k), Some(b64)) => {
+                let wrapped = URL_SAFE_NO_PAD
+                    .decode(b64)
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+                let aad =
+                    hex::decode(e["wrap_aad"].as_str().unwrap_or_default()).unwrap_or_default();
+                assert_eq!(
+                    Some(hex::encode(&wrapped[..24]).as_str()),
+                    e["wrap_nonce"].as_str(),
+                    "{what}: nonce"
+                );
+                let got = KeyWrapper::unwrap(&kek, &aad, &wrapped)
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert_eq!(got.expose(), &k, "{what}: unwrapped key");
+            }
+            (None, None) => {}
+            _ => panic!("{what}: key and wrapped value disagree"),
+        }
+        // And the keyring holds it: a data key opens what it sealed, a root derives the same
+        // index keys; a retired one does neither.
+        if list == "keys" {
+            let single = Keyring::from_single_key(
+                KeyringId([0; 16]),
+                id,
+                entry_suite,
+                SecretKey::from_bytes(key.unwrap_or([0; 32])),
+                SecretKey::from_bytes([0; 32]),
+            );
+            let sealed = single
+                .seal(&ctx, "check")
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            let opened = kr.open::<String>(&ctx, &sealed);
+            match key {
+                Some(_) => assert_eq!(opened.ok().as_deref(), Some("check"), "{what}"),
+                None => assert!(matches!(opened, Err(Error::RetiredKey(_))), "{what}"),
+            }
+        } else {
+            let under = kr
+                .blind_indexer_under(&def, id)
+                .and_then(|ix| ix.compute("check"));
+            match key {
+                Some(k) => {
+                    let single = Keyring::from_single_key(
+                        KeyringId([0; 16]),
+                        id,
+                        Suite::KcXaes256Gcm,
+                        SecretKey::from_bytes([0; 32]),
+                        SecretKey::from_bytes(k),
+                    );
+                    let want = single
+                        .blind_indexer(&def)
+                        .and_then(|ix| ix.compute("check"))
+                        .unwrap_or_else(|e| panic!("{what}: {e}"));
+                    let got = under.unwrap_or_else(|e| panic!("{what}: {e}"));
+                    assert_eq!(got.to_hex(), want.to_hex(), "{what}");
+                }
+                None => assert!(matches!(under, Err(Error::RetiredKey(_))), "{what}"),
+            }
+        }
+    }
+    assert_eq!(entries.len(), doc.keys.len() + doc.index_roots.len());
+
+    let documents = file["documents"].as_array().cloned().unwrap_or_default();
+    for d in &documents {
+        let name = d["name"].as_str().unwrap_or_default();
+        let kek_for = if d["kek"].is_string() {
+            key32(&d["kek"])
+        } else {
+            kek_bytes
+        };
+        assert_eq!(
+            document_class(&d["document"], &kek_for),
+            d["expect"].as_str().unwrap_or_default(),
+            "{name}"
+        );
+    }
+    assert_eq!(file["count"].as_u64(), Some(documents.len() as u64));
+    eprintln!(
+        "vectors: keyring document: {} entries, {} documents passed",
+        entries.len(),
+        documents.len()
+    );
 }

@@ -16,8 +16,8 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<()> {
                 Suite::KcXaes256Gcm
             };
             let loaded = keys::init(&keyring, suite)?;
-            let master = loaded.master.path().display();
-            if loaded.master.was_created() {
+            let master = loaded.master_key_path().display();
+            if loaded.created_master_key() {
                 println!(
                     "created master key {master} (mode 0600; keep it off the database host and out of backups of the data)"
                 );
@@ -26,7 +26,7 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<()> {
             }
             println!(
                 "created keyring {} (id {}): data key 1 ({}) is primary",
-                loaded.path.display(),
+                loaded.path().display(),
                 loaded.keyring.id(),
                 suite.slug()
             );
