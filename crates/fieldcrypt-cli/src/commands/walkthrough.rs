@@ -1,4 +1,4 @@
-//! `fieldcrypt walkthrough`: the main job until the sqlx example application exists.
+//! `fieldcrypt walkthrough`: a tour of the core (the main job is now `examples/customers`).
 
 use std::path::Path;
 
