@@ -24,11 +24,24 @@ cargo fmt --all --check
 say "build: workspace, tests, examples, benches"
 cargo build --workspace --all-targets --locked
 
-say "clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+say "clippy (all features: the Vault provider in the CLI too)"
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+
+say "build cost: the default fieldcrypt binary pulls in no HTTP client and no AWS SDK"
+if cargo tree -p fieldcrypt-cli -e normal --prefix none --locked | grep -E '^(reqwest|hyper|aws-sdk|aws-config) '; then
+    echo "the default build of fieldcrypt-cli depends on the crates above" >&2
+    exit 1
+fi
+echo "ok: $(cargo tree -p fieldcrypt-cli -e normal --prefix none --locked | sort -u | wc -l) crates, none of reqwest, hyper, aws-sdk"
 
 say "python venv (independent vector checker, Fernet baseline)"
 PY="$(bash scripts/python-env.sh | tail -n 1)"
+
+say "services: OpenBao dev server and the moto KMS stand-in, from the venv"
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+trap stop_services EXIT
+start_services "$(dirname "$PY")" || missing "a test service (OpenBao or moto_server; see above)"
 
 say "format vectors, checked by an independent Python implementation"
 "$PY" tools/verify_vectors.py
@@ -43,7 +56,7 @@ fi
 
 say "the main job (examples/customers demo) on SQLite, PostgreSQL and MariaDB"
 demo_dir="$(mktemp -d)"
-trap 'rm -rf "$demo_dir"' EXIT
+trap 'rm -rf "$demo_dir"; stop_services' EXIT
 for url in "sqlite://$demo_dir/customers.db?mode=rwc" \
     "${FIELDCRYPT_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}" \
     "${FIELDCRYPT_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"; do

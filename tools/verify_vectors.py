@@ -7,7 +7,7 @@ It uses only the standard library and the `cryptography` package's low-level pri
 block encryption (ECB, one block at a time), AES-GCM, HKDF-SHA-256 and HMAC-SHA-256. XAES-256-GCM,
 its CMAC-based KDF, the KC-XAES-256-GCM key commitment, the envelope parser, the associated data,
 the typed plaintext (with its own validation of every payload), the keyring document's key
-wrapping and the blind-index normalisers are all implemented here.
+wrapping and document MAC, and the blind-index normalisers are all implemented here.
 
 Suites, in order (each prints one line with its counts):
 
@@ -19,7 +19,8 @@ Suites, in order (each prints one line with its counts):
   negative               every input fails with the right class   testdata/vectors/negative.json
   blind-index            index values                             testdata/vectors/blind_index.json
   keyring-document       KEK fingerprint, master-key file, wrap   testdata/vectors/keyring.json
-                         AAD, unwrapped keys, document variants
+                         AAD, unwrapped keys, MAC input, document
+                         variants
 
 The last line is "N passed, M failed"; the exit status is 1 on any failure. On failure only the
 vector's name and which check failed are printed, never keys, plaintexts or envelopes.
@@ -708,6 +709,10 @@ def blind_index(root: bytes, table: str, column: str, name: str, normalizers: st
 KEYRING_FORMAT = "fieldcrypt-keyring/1"
 KEK_FINGERPRINT_MESSAGE = b"fieldcrypt/kek-fingerprint/v1"
 MASTER_KEY_PREFIX = "fieldcrypt-master-key-v1:"
+# Section 10.4: Kmac = HMAC-SHA-256(KEK, MAC_KEY_LABEL); M starts with MAC_INPUT_LABEL.
+MAC_KEY_LABEL = b"fieldcrypt/keyring-mac/v1"
+MAC_INPUT_LABEL = b"fieldcrypt-keyring/1 mac"
+MAC_LEN = 32
 WRAPPED_LEN = NONCE_LEN + KEY_LEN + TAG_LEN + COMMITMENT_LEN  # 104
 KEY_KINDS = {"keys": 0x01, "index_roots": 0x02}
 KEY_STATES = ("primary", "active", "retired")
@@ -725,6 +730,10 @@ class InvalidDocument(Exception):
 
 class WrongKek(Exception):
     """The KEK's fingerprint is not the one the document records."""
+
+
+class Tampered(Exception):
+    """The document MAC (section 10.4) does not verify under the KEK."""
 
 
 class UnwrapFailed(Exception):
@@ -785,20 +794,95 @@ def _check_document_shape(doc) -> None:
             key_id = e.get("id")
             need(isinstance(key_id, int) and not isinstance(key_id, bool)
                  and 0 <= key_id <= 0xFFFFFFFF, "entry id")
-            need(e.get("suite") in SUITES, "entry suite")
+            need(isinstance(e.get("suite"), str) and e["suite"] in SUITES, "entry suite")
             need(e.get("state") in KEY_STATES, "entry state")
             need(isinstance(e.get("created"), str), "entry created")
             need(e.get("wrapped") is None or isinstance(e.get("wrapped"), str), "entry wrapped")
+    # Optional (a missing or null mac is refused by the MAC check, after the fingerprint), but when
+    # given a string.
+    need(doc.get("mac") is None or isinstance(doc.get("mac"), str), "mac")
+
+
+def _utf8(s: str) -> bytes:
+    try:
+        return s.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a \ud800 escape: not a Unicode string
+        raise InvalidDocument("string is not valid Unicode") from None
+
+
+def _lp32(s: str) -> bytes:
+    """Section 10.4's lp(s): u32be(byte length of the UTF-8 s) || s."""
+    b = _utf8(s)
+    return struct.pack(">I", len(b)) + b
+
+
+def compact_json(value) -> str:
+    """Section 10.4's compact JSON of a kek member: a string, an integer or a boolean; anything
+    else (a float, an array, an object, null) refuses the document."""
+    if isinstance(value, bool):  # before int: bool is a subclass of int in Python
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        # Escapes the quote, the backslash, \b \f \n \r \t and the other C0 controls as \u00xx
+        # (lower case), leaves everything else as is; checked against the spec by the keyring suite.
+        return json.dumps(value, ensure_ascii=False)
+    raise InvalidDocument("kek member is not a string, an integer or a boolean")
+
+
+def mac_input(doc) -> bytes:
+    """Section 10.4's M for a document that has the shape _check_document_shape checks. Raises
+    InvalidDocument for a kek member of another type."""
+    kek = doc["kek"]
+    out = bytearray(MAC_INPUT_LABEL)
+    for s in (doc["format"], doc["keyring_id"], kek["provider"], kek["fingerprint"]):
+        out += _lp32(s)
+    others = sorted((k for k in kek if k not in ("provider", "fingerprint")), key=_utf8)
+    out += struct.pack(">I", len(others))
+    for name in others:
+        out += _lp32(name) + _lp32(compact_json(kek[name]))
+    for list_name in ("keys", "index_roots"):
+        entries = doc[list_name]
+        out += struct.pack(">I", len(entries))
+        for e in entries:
+            out += struct.pack(">I", e["id"])
+            out += _lp32(e["suite"]) + _lp32(e["state"]) + _lp32(e["created"])
+            wrapped = e.get("wrapped")
+            out += b"\x00" if wrapped is None else b"\x01" + _lp32(wrapped)
+    return bytes(out)
+
+
+def document_mac(kek: bytes, message: bytes) -> bytes:
+    k_mac = std_hmac.new(kek, MAC_KEY_LABEL, hashlib.sha256).digest()
+    return std_hmac.new(k_mac, message, hashlib.sha256).digest()
+
+
+def _verify_document_mac(doc, kek: bytes) -> None:
+    """Presence and length (InvalidDocument), the input (InvalidDocument for a kek member of
+    another type), then the comparison in constant time (Tampered)."""
+    given = doc.get("mac")
+    if given is None:
+        raise InvalidDocument("no mac")
+    try:
+        given_bytes = b64url_decode_canonical(given)
+    except Malformed:
+        raise InvalidDocument("mac is not canonical base64url") from None
+    if len(given_bytes) != MAC_LEN:
+        raise InvalidDocument("mac is not 32 bytes")
+    expected = document_mac(kek, mac_input(doc))
+    if not std_hmac.compare_digest(expected, given_bytes):
+        raise Tampered
 
 
 def read_keyring_document(doc, kek: bytes) -> dict[str, dict[int, tuple[dict, bytes | None]]]:
     """Section 10.1: every list's entries by id with their unwrapped keys (None when retired).
-    Raises InvalidDocument, WrongKek or UnwrapFailed."""
+    Raises InvalidDocument, WrongKek, Tampered or UnwrapFailed."""
     _check_document_shape(doc)
     if doc["format"] != KEYRING_FORMAT:
         raise InvalidDocument("format")
     if doc["kek"]["fingerprint"] != kek_fingerprint(kek):
         raise WrongKek
+    _verify_document_mac(doc, kek)
     if not KEYRING_ID_RE.fullmatch(doc["keyring_id"]):
         raise InvalidDocument("keyring_id")
     keyring_id = bytes.fromhex(doc["keyring_id"])
@@ -848,6 +932,8 @@ def classify_document(doc, kek: bytes) -> str:
         return "invalid_document"
     except WrongKek:
         return "wrong_kek"
+    except Tampered:
+        return "tampered"
     except UnwrapFailed:
         return "unwrap_failed"
     return "ok"
@@ -1134,7 +1220,7 @@ def keyring_cases(data: dict) -> list:
         doc = data["document"]
         try:
             held = read_keyring_document(doc, kek)
-        except (InvalidDocument, WrongKek, UnwrapFailed) as e:
+        except (InvalidDocument, WrongKek, Tampered, UnwrapFailed) as e:
             return [f"document refused ({type(e).__name__})"]
         if doc["kek"]["fingerprint"] != data["kek_fingerprint"]:
             problems.append("the document records another fingerprint")
@@ -1175,6 +1261,51 @@ def keyring_cases(data: dict) -> list:
             problems.append("entries do not cover the document")
         return problems
 
+    def document_mac_input() -> list[str]:
+        doc = data["document"]
+        try:
+            _check_document_shape(doc)
+            m = mac_input(doc)
+        except InvalidDocument as e:
+            return [f"no MAC input ({e})"]
+        problems = []
+        if m.hex() != data["mac_input"]:
+            problems.append("MAC input differs from mac_input")
+        if b64url_encode(document_mac(kek, bytes.fromhex(data["mac_input"]))) != doc.get("mac"):
+            problems.append("MAC of mac_input under kek differs from the document's mac")
+        return problems
+
+    def compact_json_escaping() -> list[str]:
+        # json.dumps(ensure_ascii=False) against section 10.4's rule, written out literally.
+        short = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n",
+                 "\r": "\\r", "\t": "\\t"}
+
+        def by_spec(s: str) -> str:
+            out = []
+            for c in s:
+                if c in short:
+                    out.append(short[c])
+                elif ord(c) < 0x20:
+                    out.append(f"\\u{ord(c):04x}")
+                else:
+                    out.append(c)
+            return '"' + "".join(out) + '"'
+
+        samples = [chr(i) for i in range(0x100)] + ["\u2028", "\u2029", "\ufeff", "\U0001f511",
+                                                    "/etc/fieldcrypt/master.key", "a\x1fb\x7f\"c"]
+        problems = [f"U+{ord(s[0]):04X}..." for s in samples if compact_json(s) != by_spec(s)]
+        for value, want in [(True, "true"), (False, "false"), (0, "0"), (-7, "-7"),
+                            (2**64 - 1, "18446744073709551615")]:
+            if compact_json(value) != want:
+                problems.append(f"compact JSON of {value!r}")
+        for value in [1.0, 1e300, None, [], {}, ["/etc"]]:
+            try:
+                compact_json(value)
+                problems.append(f"{type(value).__name__} accepted as a kek member")
+            except InvalidDocument:
+                pass
+        return problems[:5]
+
     def variant(v: dict) -> Callable[[], list[str]]:
         def check() -> list[str]:
             got = classify_document(v["document"], bytes.fromhex(v["kek"]) if "kek" in v else kek)
@@ -1186,7 +1317,8 @@ def keyring_cases(data: dict) -> list:
         return [] if data.get("count") == len(data["documents"]) else ["count field differs"]
 
     cases = [("KEK fingerprint and master-key file", fingerprints), ("document", document),
-             ("document count", count)]
+             ("document MAC input", document_mac_input),
+             ("compact JSON of kek members", compact_json_escaping), ("document count", count)]
     cases += [(f"document: {v['name']}", variant(v)) for v in data["documents"]]
     return cases
 

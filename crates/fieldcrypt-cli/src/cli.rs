@@ -42,15 +42,85 @@ pub(crate) struct KeyringArg {
     pub(crate) master_key: Option<PathBuf>,
 }
 
+/// Which provider wraps a new keyring (`init`) or will wrap it (`rewrap`). Secrets come from
+/// the environment, never from arguments (which other users can read in the process list).
+#[derive(Args, Debug)]
+pub(crate) struct ProviderArgs {
+    /// local: a master-key file (--master-key); env: a base64url key in --key-variable;
+    /// passphrase: Argon2id over the passphrase in --passphrase-variable; vault: a Transit key.
+    #[arg(long, default_value = "local", value_parser = ["local", "env", "passphrase", "vault"])]
+    pub(crate) provider: String,
+    /// env provider: the variable holding the key.
+    #[arg(long, default_value = "FIELDCRYPT_KEK")]
+    pub(crate) key_variable: String,
+    /// passphrase provider: the variable holding the passphrase.
+    #[arg(long, default_value = "FIELDCRYPT_PASSPHRASE")]
+    pub(crate) passphrase_variable: String,
+    /// vault provider: the server address (token from VAULT_TOKEN or BAO_TOKEN, or AppRole from
+    /// VAULT_ROLE_ID and VAULT_SECRET_ID).
+    #[arg(long, env = "VAULT_ADDR")]
+    pub(crate) vault_addr: Option<String>,
+    /// vault provider: the Transit mount.
+    #[arg(long, default_value = "transit")]
+    pub(crate) vault_mount: String,
+    /// vault provider: the Transit key's name.
+    #[arg(long)]
+    pub(crate) vault_key: Option<String>,
+    /// vault provider: a PEM CA certificate to trust.
+    #[arg(long, env = "VAULT_CACERT")]
+    pub(crate) vault_ca_cert: Option<PathBuf>,
+}
+
+impl ProviderArgs {
+    /// The local master-key file provider.
+    pub(crate) fn local() -> Self {
+        Self {
+            provider: "local".to_owned(),
+            key_variable: "FIELDCRYPT_KEK".to_owned(),
+            passphrase_variable: "FIELDCRYPT_PASSPHRASE".to_owned(),
+            vault_addr: None,
+            vault_mount: "transit".to_owned(),
+            vault_key: None,
+            vault_ca_cert: None,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub(crate) enum KeyringCommand {
-    /// Create a new keyring (and a master key, if the master-key file does not exist yet).
+    /// Create a new keyring under a provider (the local one creates its master-key file if
+    /// there is none yet).
     Init {
         #[command(flatten)]
         keyring: KeyringArg,
+        #[command(flatten)]
+        provider: ProviderArgs,
         /// Suite of the first data key.
         #[arg(long, default_value = "kc-xaes-256-gcm", value_parser = ["kc-xaes-256-gcm", "xaes-256-gcm"])]
         suite: String,
+    },
+    /// Move the keyring under another provider or another provider key: a new document KEK,
+    /// written all or nothing; no data key changes and no row is rewritten.
+    Rewrap {
+        #[command(flatten)]
+        keyring: KeyringArg,
+        #[command(flatten)]
+        to: ProviderArgs,
+        /// The master-key file of a local target (default: the user's configuration directory).
+        #[arg(long)]
+        to_master_key: Option<PathBuf>,
+    },
+    /// Report what a misconfiguration would cost: readable key files, a key beside the data,
+    /// a plaintext key in the environment. Exit code 0 only when nothing is found.
+    Check {
+        #[command(flatten)]
+        keyring: KeyringArg,
+        /// The application's database URL, to tell whether keys sit beside a SQLite file.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
+        /// Also open the keyring through its provider (needs its secrets).
+        #[arg(long)]
+        unwrap: bool,
     },
     /// Add a new primary data key; older keys stay for opening.
     Rotate {

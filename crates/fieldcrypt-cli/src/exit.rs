@@ -40,6 +40,12 @@ fn for_core(e: &Error) -> u8 {
 /// The exit code for an error chain: the first error in it that we recognise decides.
 pub(crate) fn code_for(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
+        if cause
+            .downcast_ref::<crate::commands::check::CheckFailed>()
+            .is_some()
+        {
+            return KEYRING;
+        }
         if let Some(e) = cause.downcast_ref::<Error>() {
             return for_core(e);
         }

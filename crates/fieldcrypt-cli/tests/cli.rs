@@ -263,3 +263,123 @@ fn blind_index_normalises_and_plan_index_answers() {
         text(&plan.stdout)
     );
 }
+
+/// `fieldcrypt` with extra environment variables, no stdin.
+fn fieldcrypt_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fieldcrypt"));
+    cmd.args(args)
+        .env("FIELDCRYPT_KEYRING", dir.join("keyring.json"))
+        .env_remove("FIELDCRYPT_MASTER_KEY")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap_or_else(|e| panic!("spawn: {e}"))
+}
+
+#[test]
+fn providers_init_rewrap_and_check() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    let kek = "qdLoRk0L6yXPSlJjAa0pRzN2G5m3cCv0pO5V9bTnq0Q";
+    let env = [
+        ("FIELDCRYPT_KEK", kek),
+        ("FIELDCRYPT_PASSPHRASE", "correct horse battery staple"),
+    ];
+
+    // Under an environment-variable KEK.
+    let out = fieldcrypt_env(d, &["keyring", "init", "--provider", "env"], &env);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fieldcrypt"))
+        .args(["seal", "--context", "t.c"])
+        .env("FIELDCRYPT_KEYRING", d.join("keyring.json"))
+        .env("FIELDCRYPT_KEK", kek)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    child
+        .stdin
+        .take()
+        .map(|mut i| i.write_all(b"sensitive"))
+        .transpose()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let sealed = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(sealed.status.success());
+    let envelope = text(&sealed.stdout);
+    let doc = std::fs::read_to_string(d.join("keyring.json")).unwrap_or_default();
+    assert!(!doc.contains(kek), "the keyring never holds the KEK");
+
+    // check names the plaintext key in the environment, and fails.
+    let out = fieldcrypt_env(d, &["keyring", "check", "--unwrap"], &env);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("environment variable FIELDCRYPT_KEK"));
+    assert!(text(&out.stdout).contains("MAC verified"));
+
+    // Without the variable: a clear error naming it.
+    let out = fieldcrypt_env(d, &["keyring", "list"], &[]);
+    assert!(out.status.success(), "list needs no key");
+    let out = fieldcrypt_env(d, &["keyring", "rotate"], &[]);
+    assert_eq!(out.status.code(), Some(6));
+    assert!(
+        text(&out.stderr).contains("FIELDCRYPT_KEK"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Rewrap to a local master key in another directory: the value still opens, no env needed.
+    let keys_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let master = keys_dir.path().join("master.key");
+    let master = master.display().to_string();
+    let out = fieldcrypt_env(
+        d,
+        &[
+            "keyring",
+            "rewrap",
+            "--provider",
+            "local",
+            "--to-master-key",
+            &master,
+        ],
+        &env,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let open = |env: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fieldcrypt"));
+        cmd.args(["open", "--context", "t.c"])
+            .env("FIELDCRYPT_KEYRING", d.join("keyring.json"))
+            .env_remove("FIELDCRYPT_MASTER_KEY")
+            .env_remove("FIELDCRYPT_KEK")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{e}"));
+        if let Some(mut i) = child.stdin.take() {
+            i.write_all(envelope.as_bytes())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        child.wait_with_output().unwrap_or_else(|e| panic!("{e}"))
+    };
+    let out = open(&[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim_end(), "sensitive");
+    let out = fieldcrypt_env(d, &["keyring", "check"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+
+    // And to a passphrase: the value opens with the passphrase, not without.
+    let out = fieldcrypt_env(d, &["keyring", "rewrap", "--provider", "passphrase"], &env);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!open(&[]).status.success());
+    let out = open(&[("FIELDCRYPT_PASSPHRASE", "correct horse battery staple")]);
+    assert_eq!(
+        text(&out.stdout).trim_end(),
+        "sensitive",
+        "{}",
+        text(&out.stderr)
+    );
+    let out = open(&[("FIELDCRYPT_PASSPHRASE", "correct horse battery stapler")]);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+}

@@ -54,6 +54,77 @@ pub enum KmsError {
     /// A keyring does not record where its master key is, and none was given.
     #[error("{0} does not say where its master key is; name the master key file")]
     NoMasterKeyPath(PathBuf),
+    /// A provider is not configured correctly (a missing variable, a malformed setting, ...).
+    #[error("{provider} provider: {reason}")]
+    Config {
+        /// The provider.
+        provider: &'static str,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+    /// The provider's key is not the one the keyring was wrapped with.
+    #[error(
+        "{provider} provider: this keyring was wrapped under the key with {setting} {expected}, but the configured key has {setting} {given}"
+    )]
+    WrongKey {
+        /// The provider.
+        provider: &'static str,
+        /// How keys are told apart (`key_fingerprint`, `key_id`, `key`).
+        setting: &'static str,
+        /// The key the document names.
+        expected: String,
+        /// The key configured.
+        given: String,
+    },
+    /// The provider refused to unwrap: wrong context, altered bytes, or another key.
+    #[error("{provider} provider cannot unwrap the keyring's key-encryption key: {detail}")]
+    CannotUnwrap {
+        /// The provider.
+        provider: &'static str,
+        /// What the provider said (never key material).
+        detail: String,
+    },
+    /// The provider could not be reached or did not answer in time; nothing was changed.
+    #[error("{provider} provider unavailable: {reason}")]
+    Unavailable {
+        /// The provider.
+        provider: &'static str,
+        /// The transport's error.
+        reason: String,
+    },
+    /// The provider refused the caller (bad token, missing permission, disabled key).
+    #[error("{provider} provider denied the request: {reason}")]
+    Denied {
+        /// The provider.
+        provider: &'static str,
+        /// What the provider said.
+        reason: String,
+    },
+    /// A keyring is wrapped by another provider than the one configured.
+    #[error("the keyring is wrapped by the {document} provider, but {configured} is configured")]
+    ProviderMismatch {
+        /// The provider the document names.
+        document: String,
+        /// The provider configured.
+        configured: &'static str,
+    },
+    /// There is no keyring where one was expected.
+    #[error("no keyring in {0}; create one with `fieldcrypt keyring init`")]
+    NoKeyring(String),
+    /// Someone else changed the stored keyring since it was read; nothing was written.
+    #[error("{0} changed since it was read; nothing was written (reload and retry)")]
+    Conflict(String),
+    /// A stored keyring could not be read or written.
+    #[error("{store}: {reason}")]
+    Store {
+        /// The store.
+        store: String,
+        /// Why.
+        reason: String,
+    },
+    /// A provider that derives keys from something guessable needs a key-committing suite.
+    #[error("the {0} provider requires a key-committing suite (kc-xaes-256-gcm) for every key")]
+    CommittingSuiteRequired(&'static str),
     /// The keyring refused the operation (wrong KEK, damaged document, ...).
     #[error(transparent)]
     Core(#[from] fieldcrypt::Error),

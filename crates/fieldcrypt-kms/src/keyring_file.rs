@@ -2,42 +2,28 @@
 //! atomically (write a temporary file, fsync, rename), so a crash leaves the old or the new
 //! keyring, never half of one.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use fieldcrypt::{KeyWrapper, Keyring, KeyringDocument};
+use fieldcrypt::KeyringDocument;
 
 use crate::error::KmsError;
 
 /// Reads a keyring document without unwrapping anything (for listing).
 pub fn read_document(path: &Path) -> Result<KeyringDocument, KmsError> {
     let text = std::fs::read_to_string(path).map_err(KmsError::io(path))?;
-    serde_json::from_str(&text).map_err(|e| KmsError::BadKeyringFile {
+    parse_document(path, &text)
+}
+
+/// Parses a keyring document read from `path`.
+pub fn parse_document(path: &Path, text: &str) -> Result<KeyringDocument, KmsError> {
+    serde_json::from_str(text).map_err(|e| KmsError::BadKeyringFile {
         path: path.to_owned(),
         reason: e.to_string(),
     })
 }
 
-/// Reads and unwraps a keyring.
-pub fn load(path: &Path, kek: &dyn KeyWrapper) -> Result<Keyring, KmsError> {
-    let doc = read_document(path)?;
-    Ok(Keyring::from_document(&doc, kek)?)
-}
-
-/// Wraps `keyring` under `kek` and replaces the file atomically.
-pub fn save(
-    path: &Path,
-    keyring: &Keyring,
-    kek: &dyn KeyWrapper,
-    provider: &str,
-    settings: BTreeMap<String, serde_json::Value>,
-) -> Result<(), KmsError> {
-    let doc = keyring.to_document(kek, provider, settings)?;
-    write_document(path, &doc)
-}
-
-/// Replaces the file with `doc` atomically.
-pub fn write_document(path: &Path, doc: &KeyringDocument) -> Result<(), KmsError> {
+/// Replaces the file with `doc` atomically; returns the text written.
+pub fn write_document(path: &Path, doc: &KeyringDocument) -> Result<String, KmsError> {
     let text = serde_json::to_string_pretty(doc).map_err(|e| KmsError::BadKeyringFile {
         path: path.to_owned(),
         reason: e.to_string(),
@@ -53,11 +39,12 @@ pub fn write_document(path: &Path, doc: &KeyringDocument) -> Result<(), KmsError
         .unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
-    crate::private_file::write_new_private(&tmp, format!("{text}\n").as_bytes())?;
+    let text = format!("{text}\n");
+    crate::private_file::write_new_private(&tmp, text.as_bytes())?;
     std::fs::rename(&tmp, path).map_err(KmsError::io(path))?;
     // Make the rename itself durable.
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
-    Ok(())
+    Ok(text)
 }

@@ -7,23 +7,28 @@
 
 use std::path::{Path, PathBuf};
 
+use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use fieldcrypt::{LocalKek, SecretKey};
+use fieldcrypt::SecretKey;
 use zeroize::Zeroize;
 
 use crate::error::KmsError;
 use crate::private_file::write_new_private;
+use crate::provider::{KeyProvider, Settings, WrapContext};
+use crate::providers::local_kek::HeldKey;
 
 const PREFIX: &str = "fieldcrypt-master-key-v1:";
 
 /// The provider name recorded in keyring documents.
 pub const PROVIDER: &str = "local";
+/// The setting that records the master-key file's absolute path.
+pub const PATH_SETTING: &str = "path";
 
 /// A master key read from (or created in) a file.
 pub struct MasterKeyFile {
     path: PathBuf,
-    kek: LocalKek,
+    key: HeldKey,
     created: bool,
 }
 
@@ -31,7 +36,7 @@ impl core::fmt::Debug for MasterKeyFile {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("MasterKeyFile")
             .field("path", &self.path)
-            .field("kek", &self.kek)
+            .field("key", &self.key)
             .finish()
     }
 }
@@ -48,7 +53,7 @@ impl MasterKeyFile {
         let key = key?;
         Ok(Self {
             path: path.to_owned(),
-            kek: LocalKek::new(&key),
+            key: HeldKey::new(&key),
             created: false,
         })
     }
@@ -78,14 +83,24 @@ impl MasterKeyFile {
         written?;
         Ok(Self {
             path: path.to_owned(),
-            kek: LocalKek::new(&key),
+            key: HeldKey::new(&key),
             created: true,
         })
     }
 
-    /// The key-encryption key.
-    pub fn kek(&self) -> &LocalKek {
-        &self.kek
+    /// The master key's fingerprint (FORMAT.md section 10.2), to tell keys apart.
+    pub fn fingerprint(&self) -> String {
+        self.key.fingerprint()
+    }
+
+    /// [`KeyProvider::wrap`] without an executor: the key is in memory.
+    pub fn wrap_now(&self, context: &WrapContext, key: &SecretKey) -> Result<Vec<u8>, KmsError> {
+        self.key.wrap(context, key)
+    }
+
+    /// [`KeyProvider::unwrap`] without an executor: the key is in memory.
+    pub fn unwrap_now(&self, context: &WrapContext, wrapped: &[u8]) -> Result<SecretKey, KmsError> {
+        self.key.unwrap(PROVIDER, context, wrapped)
     }
 
     /// Where the key is.
@@ -96,6 +111,32 @@ impl MasterKeyFile {
     /// Whether this call created the file.
     pub fn was_created(&self) -> bool {
         self.created
+    }
+}
+
+#[async_trait]
+impl KeyProvider for MasterKeyFile {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn settings(&self) -> Settings {
+        let path = std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone());
+        let mut s = Settings::new();
+        s.insert(
+            PATH_SETTING.to_owned(),
+            serde_json::Value::String(path.display().to_string()),
+        );
+        self.key.record(&mut s);
+        s
+    }
+
+    async fn wrap(&self, context: &WrapContext, key: &SecretKey) -> Result<Vec<u8>, KmsError> {
+        self.wrap_now(context, key)
+    }
+
+    async fn unwrap(&self, context: &WrapContext, wrapped: &[u8]) -> Result<SecretKey, KmsError> {
+        self.unwrap_now(context, wrapped)
     }
 }
 
@@ -140,7 +181,6 @@ fn create_private_dir(dir: &Path) -> Result<(), KmsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fieldcrypt::KeyWrapper as _;
 
     #[test]
     fn created_private_and_reopened() -> Result<(), KmsError> {
@@ -159,7 +199,7 @@ mod tests {
         }
         let again = MasterKeyFile::open_or_create(&path)?;
         assert!(!again.was_created());
-        assert_eq!(first.kek().fingerprint(), again.kek().fingerprint());
+        assert_eq!(first.fingerprint(), again.fingerprint());
         Ok(())
     }
 

@@ -1,18 +1,18 @@
 //! A keyring file wrapped under a local master-key file: the embedded default, for development
 //! and single-host deployments. The keyring records where its master key is, so that naming the
-//! keyring is enough to open it.
+//! keyring is enough to open it. Synchronous: the master key is in memory, nothing waits.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use fieldcrypt::{Keyring, Suite};
+use fieldcrypt::Suite;
 
 use crate::error::KmsError;
-use crate::keyring_file;
 use crate::local::{self, MasterKeyFile};
+use crate::ready;
+use crate::store::{FileStore, KeyringStore as _, Version};
+use crate::unlocked::UnlockedKeyring;
 
-/// The keyring setting that records the master key's path.
-pub const PATH_SETTING: &str = "path";
+pub use crate::local::PATH_SETTING;
 
 /// Where a new keyring's master key goes when none is named: the user's configuration directory,
 /// not beside the keyring (a keyring next to its key protects nothing).
@@ -26,18 +26,39 @@ pub fn default_master_key_path() -> PathBuf {
 
 /// A keyring unwrapped from its file, with the master key that wraps it, ready to use and save.
 pub struct LocalKeyring {
-    /// The keys.
-    pub keyring: Keyring,
+    unlocked: UnlockedKeyring,
     master: MasterKeyFile,
-    path: PathBuf,
+    store: FileStore,
+    version: Option<Version>,
     created: bool,
+}
+
+impl core::fmt::Debug for LocalKeyring {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("LocalKeyring")
+            .field("path", &self.store.path())
+            .field("master", &self.master)
+            .field("keyring", &self.unlocked.keyring)
+            .finish()
+    }
+}
+
+fn pending() -> KmsError {
+    KmsError::Config {
+        provider: local::PROVIDER,
+        reason: "internal: an in-process operation waited".to_owned(),
+    }
 }
 
 impl LocalKeyring {
     /// Opens the keyring at `path`; its master key is `master_key`, or else the path the keyring
     /// recorded when it was created.
     pub fn open(path: &Path, master_key: Option<&Path>) -> Result<Self, KmsError> {
-        let doc = keyring_file::read_document(path)?;
+        let store = FileStore::new(path);
+        let stored = ready::now(store.load())
+            .ok_or_else(pending)??
+            .ok_or_else(|| KmsError::NoKeyring(store.describe()))?;
+        let doc = &stored.document;
         if doc.kek.provider != local::PROVIDER {
             return Err(KmsError::UnsupportedProvider {
                 path: path.to_owned(),
@@ -55,11 +76,12 @@ impl LocalKeyring {
                 .ok_or_else(|| KmsError::NoMasterKeyPath(path.to_owned()))?,
         };
         let master = MasterKeyFile::open(&master_path)?;
-        let keyring = Keyring::from_document(&doc, master.kek())?;
+        let unlocked = ready::now(UnlockedKeyring::open(doc, &master)).ok_or_else(pending)??;
         Ok(Self {
-            keyring,
+            unlocked,
             master,
-            path: path.to_owned(),
+            store,
+            version: Some(stored.version),
             created: false,
         })
     }
@@ -72,10 +94,13 @@ impl LocalKeyring {
         }
         let master_path = master_key.map_or_else(default_master_key_path, Path::to_owned);
         let master = MasterKeyFile::open_or_create(&master_path)?;
-        let created = Self {
-            keyring: Keyring::generate(suite)?,
+        let unlocked =
+            ready::now(UnlockedKeyring::generate(&master, suite)).ok_or_else(pending)??;
+        let mut created = Self {
+            unlocked,
             master,
-            path: path.to_owned(),
+            store: FileStore::new(path),
+            version: None,
             created: true,
         };
         created.save()?;
@@ -95,26 +120,34 @@ impl LocalKeyring {
         }
     }
 
-    /// Wraps the keyring under the master key and replaces the file atomically.
-    pub fn save(&self) -> Result<(), KmsError> {
-        let master = std::path::absolute(self.master.path())
-            .unwrap_or_else(|_| self.master.path().to_owned());
-        let settings = BTreeMap::from([(
-            PATH_SETTING.to_owned(),
-            serde_json::Value::String(master.display().to_string()),
-        )]);
-        keyring_file::save(
-            &self.path,
-            &self.keyring,
-            self.master.kek(),
-            local::PROVIDER,
-            settings,
-        )
+    /// The keys.
+    pub fn keyring(&self) -> &fieldcrypt::Keyring {
+        &self.unlocked.keyring
+    }
+
+    /// The keys, to rotate or retire (then [`Self::save`]).
+    pub fn keyring_mut(&mut self) -> &mut fieldcrypt::Keyring {
+        &mut self.unlocked.keyring
+    }
+
+    /// The keys alone.
+    pub fn into_keyring(self) -> fieldcrypt::Keyring {
+        self.unlocked.into_keyring()
+    }
+
+    /// Wraps the keyring and replaces the file atomically, unless someone else changed it since
+    /// it was read ([`KmsError::Conflict`]; nothing written).
+    pub fn save(&mut self) -> Result<(), KmsError> {
+        let doc = self.unlocked.to_document()?;
+        let version =
+            ready::now(self.store.save(&doc, self.version.as_ref())).ok_or_else(pending)??;
+        self.version = Some(version);
+        Ok(())
     }
 
     /// The keyring file.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.store.path()
     }
 
     /// The master-key file.

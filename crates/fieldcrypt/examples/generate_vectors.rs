@@ -1199,7 +1199,10 @@ fn keyring_vectors() -> J {
         },
         keys,
         index_roots,
+        mac: None,
     };
+    let mut doc = doc;
+    doc.seal_mac(&kek).unwrap_or_else(|err| panic!("{err}"));
 
     // The reference implementation reads it, holds exactly these keys, and would write the same
     // document but for the random wrap nonces.
@@ -1209,6 +1212,7 @@ fn keyring_vectors() -> J {
         for w in d.keys.iter_mut().chain(d.index_roots.iter_mut()) {
             w.wrapped = w.wrapped.as_ref().map(|_| String::new());
         }
+        d.mac = None; // over the wrapped values, so it differs too
         d
     };
     let rewritten = kr
@@ -1274,7 +1278,7 @@ fn keyring_vectors() -> J {
         ("as written", base.clone(), None, "ok"),
         (
             "unknown members at the top level, in kek and in an entry are ignored",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 d["comment"] = json!("x");
                 d["kek"]["region"] = json!("x");
                 d["keys"][1]["note"] = json!("x");
@@ -1284,7 +1288,7 @@ fn keyring_vectors() -> J {
         ),
         (
             "created: another fraction (the fraction is not bound)",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 d["keys"][2]["created"] = json!("2026-01-01T12:30:00.9Z")
             }),
             None,
@@ -1292,7 +1296,7 @@ fn keyring_vectors() -> J {
         ),
         (
             "created: the same second with an offset",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 d["keys"][1]["created"] = json!("2025-06-01T02:00:00+02:00")
             }),
             None,
@@ -1300,16 +1304,111 @@ fn keyring_vectors() -> J {
         ),
         (
             "created: lower-case t and z",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 d["keys"][1]["created"] = json!("2025-06-01t00:00:00z")
             }),
             None,
             "ok",
         ),
         ("another KEK", base.clone(), Some(key(95)), "wrong_kek"),
+        // The document MAC (section 10.4): changes made without the KEK.
+        (
+            "MAC not updated: primary moved from data key 3 to data key 2",
+            mutated(&base, |d| {
+                d["keys"][1]["state"] = json!("primary");
+                d["keys"][2]["state"] = json!("active");
+            }),
+            None,
+            "tampered",
+        ),
+        (
+            "MAC not updated: the tombstone of data key 1 removed",
+            mutated(&base, |d| {
+                if let Some(list) = d["keys"].as_array_mut() {
+                    list.remove(0);
+                }
+            }),
+            None,
+            "tampered",
+        ),
+        (
+            "MAC not updated: kek.path changed",
+            mutated(&base, |d| d["kek"]["path"] = json!("/tmp/master.key")),
+            None,
+            "tampered",
+        ),
+        (
+            "MAC not updated: an unknown kek member added (kek members are settings)",
+            mutated(&base, |d| d["kek"]["region"] = json!("x")),
+            None,
+            "tampered",
+        ),
+        (
+            "MAC not updated: data keys 2 and 3 in the other order",
+            mutated(&base, |d| {
+                if let Some(list) = d["keys"].as_array_mut() {
+                    list.swap(1, 2);
+                }
+            }),
+            None,
+            "tampered",
+        ),
+        (
+            "MAC not updated: created of data key 3 with another fraction",
+            mutated(&base, |d| {
+                d["keys"][2]["created"] = json!("2026-01-01T12:30:00.9Z")
+            }),
+            None,
+            "tampered",
+        ),
+        (
+            "mac with one bit flipped",
+            mutated(&base, |d| {
+                let mut m = URL_SAFE_NO_PAD
+                    .decode(d["mac"].as_str().unwrap_or_default())
+                    .unwrap_or_default();
+                m[0] ^= 0x80;
+                d["mac"] = json!(URL_SAFE_NO_PAD.encode(m));
+            }),
+            None,
+            "tampered",
+        ),
+        (
+            "unknown top-level member added (not bound by the MAC)",
+            mutated(&base, |d| d["comment"] = json!("x")),
+            None,
+            "ok",
+        ),
+        (
+            "no mac",
+            mutated(&base, |d| {
+                if let Some(o) = d.as_object_mut() {
+                    o.remove("mac");
+                }
+            }),
+            None,
+            "invalid_document",
+        ),
+        (
+            "mac of 31 bytes",
+            mutated(&base, |d| {
+                let m = URL_SAFE_NO_PAD
+                    .decode(d["mac"].as_str().unwrap_or_default())
+                    .unwrap_or_default();
+                d["mac"] = json!(URL_SAFE_NO_PAD.encode(&m[..31]));
+            }),
+            None,
+            "invalid_document",
+        ),
+        (
+            "kek setting that is an array (MAC recomputed over the rest)",
+            remac(&base, &kek, |d| d["kek"]["path"] = json!(["/etc"])),
+            None,
+            "invalid_document",
+        ),
         (
             "kek.fingerprint altered",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 d["kek"]["fingerprint"] = json!("0000000000000000")
             }),
             None,
@@ -1317,25 +1416,25 @@ fn keyring_vectors() -> J {
         ),
         (
             "format fieldcrypt-keyring/2",
-            mutated(&base, |d| d["format"] = json!("fieldcrypt-keyring/2")),
+            remac(&base, &kek, |d| d["format"] = json!("fieldcrypt-keyring/2")),
             None,
             "invalid_document",
         ),
         (
             "keyring_id in upper case",
-            mutated(&base, |d| d["keyring_id"] = json!(id.to_uppercase())),
+            remac(&base, &kek, |d| d["keyring_id"] = json!(id.to_uppercase())),
             None,
             "invalid_document",
         ),
         (
             "keyring_id of 31 hex digits",
-            mutated(&base, |d| d["keyring_id"] = json!(id[..31])),
+            remac(&base, &kek, |d| d["keyring_id"] = json!(id[..31])),
             None,
             "invalid_document",
         ),
         (
             "keyring_id of another keyring",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 d["keyring_id"] = json!(format!("{}00", &id[..30]))
             }),
             None,
@@ -1343,7 +1442,7 @@ fn keyring_vectors() -> J {
         ),
         (
             "wrapped values of data keys 2 and 3 swapped",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 d["keys"][1]["wrapped"] = json!(wrapped_of("keys", 2));
                 d["keys"][2]["wrapped"] = json!(wrapped_of("keys", 1));
             }),
@@ -1352,7 +1451,7 @@ fn keyring_vectors() -> J {
         ),
         (
             "index root 2 holding the wrapped value of data key 3",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 d["index_roots"][1]["wrapped"] = json!(wrapped_of("keys", 2))
             }),
             None,
@@ -1360,19 +1459,21 @@ fn keyring_vectors() -> J {
         ),
         (
             "data key 2's suite changed to kc-xaes-256-gcm",
-            mutated(&base, |d| d["keys"][1]["suite"] = json!("kc-xaes-256-gcm")),
+            remac(&base, &kek, |d| {
+                d["keys"][1]["suite"] = json!("kc-xaes-256-gcm")
+            }),
             None,
             "unwrap_failed",
         ),
         (
             "data key 2's id changed to 4",
-            mutated(&base, |d| d["keys"][1]["id"] = json!(4)),
+            remac(&base, &kek, |d| d["keys"][1]["id"] = json!(4)),
             None,
             "unwrap_failed",
         ),
         (
             "data key 3 created one second later",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 d["keys"][2]["created"] = json!("2026-01-01T12:30:01.123456789Z")
             }),
             None,
@@ -1380,7 +1481,7 @@ fn keyring_vectors() -> J {
         ),
         (
             "index root 1 created at 1970-01-01T00:00:00Z (the AAD binds -1)",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 d["index_roots"][0]["created"] = json!("1970-01-01T00:00:00Z")
             }),
             None,
@@ -1388,7 +1489,7 @@ fn keyring_vectors() -> J {
         ),
         (
             "wrapped with '=' padding",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 d["keys"][1]["wrapped"] = json!(format!("{}=", wrapped_of("keys", 1)))
             }),
             None,
@@ -1396,7 +1497,7 @@ fn keyring_vectors() -> J {
         ),
         (
             "wrapped one byte short",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 let w = wrapped_bytes("keys", 1);
                 d["keys"][1]["wrapped"] = json!(URL_SAFE_NO_PAD.encode(&w[..w.len() - 1]));
             }),
@@ -1405,7 +1506,7 @@ fn keyring_vectors() -> J {
         ),
         (
             "wrapped with one bit flipped in the commitment",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 let mut w = wrapped_bytes("keys", 1);
                 let last = w.len() - 1;
                 w[last] ^= 0x01;
@@ -1416,25 +1517,25 @@ fn keyring_vectors() -> J {
         ),
         (
             "primary data key 3 made active (no primary)",
-            mutated(&base, |d| d["keys"][2]["state"] = json!("active")),
+            remac(&base, &kek, |d| d["keys"][2]["state"] = json!("active")),
             None,
             "invalid_document",
         ),
         (
             "data key 2 made primary (two primaries)",
-            mutated(&base, |d| d["keys"][1]["state"] = json!("primary")),
+            remac(&base, &kek, |d| d["keys"][1]["state"] = json!("primary")),
             None,
             "invalid_document",
         ),
         (
             "no index roots",
-            mutated(&base, |d| d["index_roots"] = json!([])),
+            remac(&base, &kek, |d| d["index_roots"] = json!([])),
             None,
             "invalid_document",
         ),
         (
             "retired data key 1 with a wrapped value",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 d["keys"][0]["wrapped"] = json!(wrapped_of("keys", 1))
             }),
             None,
@@ -1442,7 +1543,7 @@ fn keyring_vectors() -> J {
         ),
         (
             "live data key 2 without wrapped",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 if let Some(entry) = d["keys"][1].as_object_mut() {
                     entry.remove("wrapped");
                 }
@@ -1452,19 +1553,19 @@ fn keyring_vectors() -> J {
         ),
         (
             "retired data key 1 with id 0",
-            mutated(&base, |d| d["keys"][0]["id"] = json!(0)),
+            remac(&base, &kek, |d| d["keys"][0]["id"] = json!(0)),
             None,
             "invalid_document",
         ),
         (
             "retired data key 1 with id 3 (a duplicate)",
-            mutated(&base, |d| d["keys"][0]["id"] = json!(3)),
+            remac(&base, &kek, |d| d["keys"][0]["id"] = json!(3)),
             None,
             "invalid_document",
         ),
         (
             "retired data key 1 created without a zone",
-            mutated(&base, |d| {
+            remac(&base, &kek, |d| {
                 d["keys"][0]["created"] = json!("2025-01-02T03:04:05")
             }),
             None,
@@ -1472,13 +1573,15 @@ fn keyring_vectors() -> J {
         ),
         (
             "retired data key 1 with an unknown suite",
-            mutated(&base, |d| d["keys"][0]["suite"] = json!("aes-256-gcm")),
+            remac(&base, &kek, |d| {
+                d["keys"][0]["suite"] = json!("aes-256-gcm")
+            }),
             None,
             "invalid_document",
         ),
         (
             "retired data key 1 with an unknown state",
-            mutated(&base, |d| d["keys"][0]["state"] = json!("disabled")),
+            remac(&base, &kek, |d| d["keys"][0]["state"] = json!("disabled")),
             None,
             "invalid_document",
         ),
@@ -1497,7 +1600,8 @@ fn keyring_vectors() -> J {
         .collect();
 
     json!({
-        "about": "Keyring document vectors (docs/FORMAT.md section 10). kek: the local KEK (hex); kek_fingerprint: its fingerprint; master_key_file: the master-key file holding it. document: a keyring document wrapped under kek with fixed nonces; entries: for each of its entries, the wrap AAD (hex), the created time's bound seconds, the nonce and the unwrapped key (hex; null for retired entries). documents: variants with one change each, read with kek (or the vector's own kek) and expected to give: ok (accepted), wrong_kek (the fingerprint differs), invalid_document (refused as inconsistent or not well-formed, before or without unwrapping), unwrap_failed (a wrapped key does not authenticate).",
+        "about": "Keyring document vectors (docs/FORMAT.md section 10). kek: the local KEK (hex); kek_fingerprint: its fingerprint; master_key_file: the master-key file holding it. document: a keyring document wrapped under kek with fixed nonces; entries: for each of its entries, the wrap AAD (hex), the created time's bound seconds, the nonce and the unwrapped key (hex; null for retired entries). documents: variants with one change each, read with kek (or the vector's own kek) and expected to give: ok (accepted), wrong_kek (the fingerprint differs), invalid_document (refused as inconsistent or not well-formed, before or without unwrapping), tampered (the document MAC does not verify), unwrap_failed (a wrapped key does not authenticate). Variants that test a check behind the MAC carry a MAC recomputed under kek.",
+        "mac_input": hex(&doc.mac_input().unwrap_or_else(|err| panic!("{err}"))),
         "kek": hex(&kek_bytes),
         "kek_fingerprint": kek.fingerprint(),
         "master_key_file": format!("fieldcrypt-master-key-v1:{}\n", URL_SAFE_NO_PAD.encode(kek_bytes)),
@@ -1511,10 +1615,23 @@ fn keyring_vectors() -> J {
     })
 }
 
-/// A copy of `base` changed by `f`.
+/// A copy of `base` changed by `f`, its MAC left as it was.
 fn mutated(base: &J, f: impl FnOnce(&mut J)) -> J {
     let mut d = base.clone();
     f(&mut d);
+    d
+}
+
+/// A copy of `base` changed by `f`, with the MAC computed afresh under `kek` (as a writer holding
+/// the KEK would), so that the check behind the MAC is the one exercised. Where the change leaves
+/// no MAC input (the JSON no longer has the document's shape), the MAC is left as it was.
+fn remac(base: &J, kek: &LocalKek, f: impl FnOnce(&mut J)) -> J {
+    let mut d = mutated(base, f);
+    if let Ok(doc) = serde_json::from_value::<KeyringDocument>(d.clone())
+        && let Ok(input) = doc.mac_input()
+    {
+        d["mac"] = json!(URL_SAFE_NO_PAD.encode(kek.authenticate(&input)));
+    }
     d
 }
 
@@ -1528,6 +1645,7 @@ fn document_class(document: &J, kek: &[u8; 32]) -> &'static str {
         Err(Error::Keyring(KeyringError::WrongKek { .. })) => "wrong_kek",
         Err(Error::Keyring(KeyringError::UnwrapFailed(_))) => "unwrap_failed",
         Err(Error::Keyring(KeyringError::InvalidDocument(_))) => "invalid_document",
+        Err(Error::Keyring(KeyringError::MacMismatch)) => "tampered",
         Err(_) => "other error",
     }
 }

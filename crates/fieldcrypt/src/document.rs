@@ -26,6 +26,11 @@ use crate::secret::{SecretKey, random_array};
 /// The document format this build writes and reads.
 pub const FORMAT: &str = "fieldcrypt-keyring/1";
 
+/// Derives the document-MAC key from the KEK: `Kmac = HMAC-SHA-256(KEK, MAC_KEY_LABEL)`.
+const MAC_KEY_LABEL: &[u8] = b"fieldcrypt/keyring-mac/v1";
+/// Starts the MAC input, so it can be mistaken for no other message under the same key.
+const MAC_INPUT_LABEL: &[u8] = b"fieldcrypt-keyring/1 mac";
+
 /// Wraps and unwraps data keys. The local implementation is [`LocalKek`]; providers that keep the
 /// KEK elsewhere (a KMS, Vault) wrap through their own service.
 pub trait KeyWrapper {
@@ -36,11 +41,15 @@ pub trait KeyWrapper {
     fn wrap(&self, aad: &[u8], key: &SecretKey) -> Result<Vec<u8>, Error>;
     /// Unwraps, checking `aad`.
     fn unwrap(&self, aad: &[u8], wrapped: &[u8]) -> Result<SecretKey, Error>;
+    /// The document MAC of `message` (section 10.4 of FORMAT.md): authenticates what the
+    /// wrapped keys do not bind (states, the primary, tombstones, the KEK's settings).
+    fn authenticate(&self, message: &[u8]) -> [u8; 32];
 }
 
 /// A key-encryption key held locally (read from a master-key file or the environment).
 pub struct LocalKek {
     aead: KcXaes256Gcm,
+    mac: backend::Hmac,
     fingerprint: String,
 }
 
@@ -56,8 +65,12 @@ impl LocalKek {
         let mac = backend::Hmac::new(key.expose());
         let digest = mac.sign(&[b"fieldcrypt/kek-fingerprint/v1"]);
         let fingerprint = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let mut mac_key = mac.sign(&[MAC_KEY_LABEL]);
+        let prepared = backend::Hmac::new(&mac_key);
+        zeroize::Zeroize::zeroize(&mut mac_key);
         Self {
             aead: KcXaes256Gcm::new(key.expose()),
+            mac: prepared,
             fingerprint,
         }
     }
@@ -88,6 +101,10 @@ impl KeyWrapper for LocalKek {
         let secret = SecretKey::from_slice(&key);
         zeroize::Zeroize::zeroize(&mut key);
         secret
+    }
+
+    fn authenticate(&self, message: &[u8]) -> [u8; 32] {
+        self.mac.sign(&[message])
     }
 }
 
@@ -133,6 +150,86 @@ pub struct KeyringDocument {
     pub keys: Vec<WrappedKey>,
     /// Blind-index roots.
     pub index_roots: Vec<WrappedKey>,
+    /// base64url of the document MAC (FORMAT.md section 10.4) over everything above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
+}
+
+impl KeyringDocument {
+    /// The MAC input (FORMAT.md section 10.4): every member but `mac`, length-prefixed, in a
+    /// fixed order. Fails on a KEK setting that is not a string, integer or boolean.
+    pub fn mac_input(&self) -> Result<Vec<u8>, Error> {
+        fn lp(out: &mut Vec<u8>, s: &str) {
+            out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+            out.extend_from_slice(s.as_bytes());
+        }
+        fn list(out: &mut Vec<u8>, entries: &[WrappedKey]) {
+            out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+            for e in entries {
+                out.extend_from_slice(&e.id.to_be_bytes());
+                lp(out, e.suite.slug());
+                lp(out, &e.state.to_string());
+                lp(out, &e.created);
+                match &e.wrapped {
+                    None => out.push(0),
+                    Some(w) => {
+                        out.push(1);
+                        lp(out, w);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(256 + 200 * (self.keys.len() + self.index_roots.len()));
+        out.extend_from_slice(MAC_INPUT_LABEL);
+        lp(&mut out, &self.format);
+        lp(&mut out, &self.keyring_id);
+        lp(&mut out, &self.kek.provider);
+        lp(&mut out, &self.kek.fingerprint);
+        out.extend_from_slice(&(self.kek.settings.len() as u32).to_be_bytes());
+        // BTreeMap iterates in byte order of the UTF-8 names.
+        for (name, value) in &self.kek.settings {
+            if !(value.is_string() || value.is_i64() || value.is_u64() || value.is_boolean()) {
+                return Err(KeyringError::InvalidDocument(format!(
+                    "kek setting {name:?} is not a string, integer or boolean"
+                ))
+                .into());
+            }
+            lp(&mut out, name);
+            lp(&mut out, &value.to_string());
+        }
+        list(&mut out, &self.keys);
+        list(&mut out, &self.index_roots);
+        Ok(out)
+    }
+
+    /// Sets `mac` under `kek`.
+    pub fn seal_mac(&mut self, kek: &dyn KeyWrapper) -> Result<(), Error> {
+        self.mac = Some(URL_SAFE_NO_PAD.encode(kek.authenticate(&self.mac_input()?)));
+        Ok(())
+    }
+
+    /// Checks `mac` under `kek`, in constant time.
+    pub fn verify_mac(&self, kek: &dyn KeyWrapper) -> Result<(), Error> {
+        let Some(given) = &self.mac else {
+            return Err(KeyringError::InvalidDocument("no mac".to_owned()).into());
+        };
+        let given = URL_SAFE_NO_PAD
+            .decode(given)
+            .ok()
+            .filter(|g| g.len() == 32)
+            .ok_or_else(|| {
+                KeyringError::InvalidDocument("mac is not 32 bytes in base64url".to_owned())
+            })?;
+        let expected = kek.authenticate(&self.mac_input()?);
+        if bool::from(subtle::ConstantTimeEq::ct_eq(
+            expected.as_slice(),
+            given.as_slice(),
+        )) {
+            Ok(())
+        } else {
+            Err(KeyringError::MacMismatch.into())
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -192,7 +289,7 @@ impl Keyring {
             .values()
             .map(|k| wrap(Kind::IndexRoot, &k.info, k.secret.as_ref()))
             .collect::<Result<_, _>>()?;
-        Ok(KeyringDocument {
+        let mut doc = KeyringDocument {
             format: FORMAT.to_owned(),
             keyring_id: self.id.to_string(),
             kek: KekDescriptor {
@@ -202,7 +299,10 @@ impl Keyring {
             },
             keys,
             index_roots,
-        })
+            mac: None,
+        };
+        doc.seal_mac(kek)?;
+        Ok(doc)
     }
 
     /// Unwraps a document. Refuses documents that are inconsistent or not wrapped under `kek`.
@@ -221,8 +321,11 @@ impl Keyring {
             }
             .into());
         }
-        let id = parse_keyring_id(&doc.keyring_id)
-            .ok_or_else(|| invalid("keyring_id is not 32 hex digits"))?;
+        doc.verify_mac(kek)?;
+        let id: KeyringId = doc
+            .keyring_id
+            .parse()
+            .map_err(|_| invalid("keyring_id is not 32 hex digits"))?;
 
         let unwrap_all = |kind: Kind, list: &[WrappedKey], what: &str| {
             let mut out: BTreeMap<KeyId, (KeyInfo, Option<SecretKey>)> = BTreeMap::new();
@@ -291,16 +394,4 @@ impl Keyring {
             primary_index_root,
         })
     }
-}
-
-fn parse_keyring_id(hex: &str) -> Option<KeyringId> {
-    // Canonical form only: 32 lower-case hex digits (no signs, no upper case).
-    if hex.len() != 32 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(KeyringId(out))
 }

@@ -116,6 +116,12 @@ pub enum KeyringError {
     /// A keyring document is inconsistent (no primary, two primaries, duplicate ids, ...).
     #[error("keyring document is invalid: {0}")]
     InvalidDocument(String),
+    /// The document MAC does not verify: something the wrapped keys do not bind (a state, the
+    /// primary, a tombstone, a KEK setting) was changed outside fieldcrypt.
+    #[error(
+        "the keyring document's MAC does not verify: its states, primary, tombstones or KEK settings were changed outside fieldcrypt"
+    )]
+    MacMismatch,
     /// A wrapped key did not unwrap under the key-encryption key.
     #[error(
         "the key-encryption key does not open wrapped key {0} (wrong master key, or the keyring file was altered)"

@@ -30,6 +30,27 @@ impl core::fmt::Display for KeyringId {
     }
 }
 
+impl core::str::FromStr for KeyringId {
+    type Err = crate::error::KeyringError;
+
+    /// Canonical form only: 32 lower-case hex digits.
+    fn from_str(hex: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            crate::error::KeyringError::InvalidDocument(
+                "keyring_id is not 32 lower-case hex digits".to_owned(),
+            )
+        };
+        if hex.len() != 32 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(bad());
+        }
+        let mut out = [0u8; 16];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+        }
+        Ok(KeyringId(out))
+    }
+}
+
 /// What a key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

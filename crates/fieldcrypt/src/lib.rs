@@ -48,4 +48,4 @@ pub use envelope::{Envelope, Header, KeyId, Suite};
 pub use error::{Error, KeyringError, ParseError};
 pub use keyring::{KeyInfo, KeyState, Keyring, KeyringId};
 pub use plaintext::{Date, Decimal, Decode, Encode, Json, Timestamp, TypeTag, Value};
-pub use secret::SecretKey;
+pub use secret::{SecretKey, random_array};

@@ -58,7 +58,7 @@ impl PartialEq for SecretKey {
 impl Eq for SecretKey {}
 
 /// A fresh random nonce or identifier.
-pub(crate) fn random_array<const N: usize>() -> Result<[u8; N], Error> {
+pub fn random_array<const N: usize>() -> Result<[u8; N], Error> {
     let mut out = [0u8; N];
     backend::fill_random(&mut out).map_err(|_| Error::Rng)?;
     Ok(out)

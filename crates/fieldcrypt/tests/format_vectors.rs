@@ -184,6 +184,7 @@ fn keyring_with_retired(suite: Suite, key: [u8; 32], retired: &[u32]) -> Keyring
             }),
         }
     }
+    doc.seal_mac(&kek).unwrap_or_else(|e| panic!("{e}"));
     Keyring::from_document(&doc, &kek).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -340,6 +341,7 @@ fn document_class(document: &J, kek: &[u8; 32]) -> &'static str {
         Err(Error::Keyring(KeyringError::WrongKek { .. })) => "wrong_kek",
         Err(Error::Keyring(KeyringError::UnwrapFailed(_))) => "unwrap_failed",
         Err(Error::Keyring(KeyringError::InvalidDocument(_))) => "invalid_document",
+        Err(Error::Keyring(KeyringError::MacMismatch)) => "tampered",
         Err(_) => "other error",
     }
 }
@@ -493,6 +495,12 @@ fn keyring_document_vectors() {
         );
     }
     assert_eq!(file["count"].as_u64(), Some(documents.len() as u64));
+    let mac_input = doc.mac_input().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        mac_input,
+        hex::decode(file["mac_input"].as_str().unwrap_or_default()).unwrap_or_default(),
+        "MAC input of the main document"
+    );
     eprintln!(
         "vectors: keyring document: {} entries, {} documents passed",
         entries.len(),

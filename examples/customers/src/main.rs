@@ -133,7 +133,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
         );
     }
-    let store = Store::open(&cli.database_url, Arc::new(keys.keyring)).await?;
+    let store = Store::open(&cli.database_url, Arc::new(keys.into_keyring())).await?;
     match cli.command.unwrap_or(Command::Demo) {
         Command::Demo => demo(&store, &cli.database_url).await,
         Command::Add {

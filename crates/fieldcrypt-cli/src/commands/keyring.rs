@@ -9,38 +9,69 @@ use crate::keys;
 
 pub(crate) fn run(cmd: KeyringCommand) -> Result<()> {
     match cmd {
-        KeyringCommand::Init { keyring, suite } => {
+        KeyringCommand::Init {
+            keyring,
+            provider,
+            suite,
+        } => {
             let suite = if suite == "xaes-256-gcm" {
                 Suite::Xaes256Gcm
             } else {
                 Suite::KcXaes256Gcm
             };
-            let loaded = keys::init(&keyring, suite)?;
-            let master = loaded.master_key_path().display();
-            if loaded.created_master_key() {
-                println!(
-                    "created master key {master} (mode 0600; keep it off the database host and out of backups of the data)"
-                );
-            } else {
-                println!("using existing master key {master}");
+            let loaded = keys::init(&keyring, &provider, suite)?;
+            if let Some((master, created)) = &loaded.master_key {
+                if *created {
+                    println!(
+                        "created master key {} (mode 0600; keep it off the database host and out of backups of the data)",
+                        master.display()
+                    );
+                } else {
+                    println!("using existing master key {}", master.display());
+                }
             }
             println!(
-                "created keyring {} (id {}): data key 1 ({}) is primary",
+                "created keyring {} (id {}) under the {} provider: data key 1 ({}) is primary",
                 loaded.path().display(),
-                loaded.keyring.id(),
+                loaded.keyring().id(),
+                loaded.provider(),
                 suite.slug()
             );
             Ok(())
         }
+        KeyringCommand::Rewrap {
+            keyring,
+            to,
+            to_master_key,
+        } => {
+            let mut loaded = keys::load(&keyring)?;
+            let from = loaded.provider();
+            let (provider, _) = keys::new_provider(&to, to_master_key.as_deref())?;
+            loaded.rewrap(provider.as_ref())?;
+            println!(
+                "rewrapped keyring {}: {from} -> {} (new document KEK; no data key and no row changed)",
+                loaded.path().display(),
+                loaded.provider()
+            );
+            Ok(())
+        }
+        KeyringCommand::Check {
+            keyring,
+            database_url,
+            unwrap,
+        } => crate::commands::check::run(&keyring, database_url.as_deref(), unwrap),
         KeyringCommand::Rotate {
             keyring,
             index_root,
         } => {
             let mut loaded = keys::load(&keyring)?;
             let (what, id) = if index_root {
-                ("blind-index root", loaded.keyring.rotate_index_root()?)
+                (
+                    "blind-index root",
+                    loaded.keyring_mut().rotate_index_root()?,
+                )
             } else {
-                ("data key", loaded.keyring.rotate()?)
+                ("data key", loaded.keyring_mut().rotate()?)
             };
             loaded.save()?;
             println!("{what} {id} is now primary; older ones stay for opening");
@@ -49,7 +80,7 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<()> {
         KeyringCommand::Retire { keyring, key } => {
             let mut loaded = keys::load(&keyring)?;
             let id = KeyId::new(key).ok_or_else(|| anyhow::anyhow!("key id 0 does not exist"))?;
-            loaded.keyring.retire(id)?;
+            loaded.keyring_mut().retire(id)?;
             loaded.save()?;
             println!("data key {id} retired: its material is destroyed and its id stays reserved");
             Ok(())

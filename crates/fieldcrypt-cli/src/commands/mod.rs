@@ -1,6 +1,7 @@
 //! One function per command.
 
 mod bench;
+pub(crate) mod check;
 mod keyring;
 mod values;
 mod walkthrough;

@@ -68,7 +68,7 @@ pub(crate) fn seal(args: &SealArgs) -> Result<()> {
         Value::parse(tag, &text)?
     };
     let loaded = keys::load(&args.keyring)?;
-    let sealed = loaded.keyring.seal_text(&ctx, &value)?;
+    let sealed = loaded.keyring().seal_text(&ctx, &value)?;
     println!("{sealed}");
     Ok(())
 }
@@ -85,7 +85,7 @@ pub(crate) fn open(args: &OpenArgs) -> Result<()> {
     }
     let envelope = Envelope::parse(&input)?;
     let loaded = keys::load(&args.keyring)?;
-    let value: Value = loaded.keyring.open_envelope(&ctx, &envelope)?;
+    let value: Value = loaded.keyring().open_envelope(&ctx, &envelope)?;
     if let Some(expected) = expected
         && value.type_tag() != expected
     {
@@ -128,7 +128,7 @@ pub(crate) fn index(args: &IndexArgs) -> Result<()> {
     let text = String::from_utf8(input)
         .map_err(|_| fieldcrypt::Error::InvalidValue("string (stdin is not UTF-8)"))?;
     let loaded = keys::load(&args.keyring)?;
-    let value = loaded.keyring.blind_indexer(&def)?.compute(&text)?;
+    let value = loaded.keyring().blind_indexer(&def)?.compute(&text)?;
     if args.int {
         let int = value
             .to_u64()

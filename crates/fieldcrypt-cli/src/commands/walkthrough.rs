@@ -30,14 +30,18 @@ pub(crate) fn run(args: &WalkthroughArgs) -> Result<()> {
         keys::load(&arg)?
     } else {
         println!("1. First run: creating a master key and a keyring");
-        let loaded = keys::init(&arg, fieldcrypt::Suite::KcXaes256Gcm)?;
+        let loaded = keys::init(
+            &arg,
+            &crate::cli::ProviderArgs::local(),
+            fieldcrypt::Suite::KcXaes256Gcm,
+        )?;
         println!(
             "   master key {} (mode 0600). In production it lives in a KMS or at least off the database host.",
             display(&arg)
         );
         loaded
     };
-    let kr = &loaded.keyring;
+    let kr = loaded.keyring();
     println!(
         "   keyring {}: data keys are stored wrapped by the master key; key {} seals.\n",
         arg.keyring.display(),
