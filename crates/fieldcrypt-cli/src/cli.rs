@@ -47,8 +47,9 @@ pub(crate) struct KeyringArg {
 #[derive(Args, Debug)]
 pub(crate) struct ProviderArgs {
     /// local: a master-key file (--master-key); env: a base64url key in --key-variable;
-    /// passphrase: Argon2id over the passphrase in --passphrase-variable; vault: a Transit key.
-    #[arg(long, default_value = "local", value_parser = ["local", "env", "passphrase", "vault"])]
+    /// passphrase: Argon2id over the passphrase in --passphrase-variable; vault: a Transit key
+    /// (build with --features vault); aws-kms: a KMS key (build with --features aws-kms).
+    #[arg(long, default_value = "local", value_parser = ["local", "env", "passphrase", "vault", "aws-kms"])]
     pub(crate) provider: String,
     /// env provider: the variable holding the key.
     #[arg(long, default_value = "FIELDCRYPT_KEK")]
@@ -69,6 +70,17 @@ pub(crate) struct ProviderArgs {
     /// vault provider: a PEM CA certificate to trust.
     #[arg(long, env = "VAULT_CACERT")]
     pub(crate) vault_ca_cert: Option<PathBuf>,
+    /// aws-kms provider: the KMS key (key id, key ARN, alias/NAME or alias ARN). Credentials
+    /// come from the AWS SDK's default chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, instance role, ...).
+    #[arg(long, env = "FIELDCRYPT_AWS_KMS_KEY")]
+    pub(crate) aws_kms_key: Option<String>,
+    /// aws-kms provider: the region (default: the key ARN's, else AWS_REGION or the profile's).
+    #[arg(long)]
+    pub(crate) aws_region: Option<String>,
+    /// aws-kms provider: another endpoint (a VPC endpoint, a test stand-in); default: AWS's own,
+    /// or AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL.
+    #[arg(long)]
+    pub(crate) aws_endpoint: Option<String>,
 }
 
 impl ProviderArgs {
@@ -82,6 +94,9 @@ impl ProviderArgs {
             vault_mount: "transit".to_owned(),
             vault_key: None,
             vault_ca_cert: None,
+            aws_kms_key: None,
+            aws_region: None,
+            aws_endpoint: None,
         }
     }
 }
@@ -109,6 +124,10 @@ pub(crate) enum KeyringCommand {
         /// The master-key file of a local target (default: the user's configuration directory).
         #[arg(long)]
         to_master_key: Option<PathBuf>,
+        /// Keep the KEK and provider; move the wrapping to the newest version of the same
+        /// provider key (after rotating the key in KMS or Transit, before retiring old versions).
+        #[arg(long, conflicts_with_all = ["provider", "to_master_key"])]
+        newest_key_version: bool,
     },
     /// Report what a misconfiguration would cost: readable key files, a key beside the data,
     /// a plaintext key in the environment. Exit code 0 only when nothing is found.

@@ -24,6 +24,8 @@ pub(crate) type MasterKeyNote = (PathBuf, bool);
 /// A keyring opened from its file, to use, change and save.
 pub(crate) struct Loaded {
     unlocked: UnlockedKeyring,
+    /// The provider the keyring was opened or created with.
+    provider: Box<dyn KeyProvider>,
     store: FileStore,
     version: Option<Version>,
     runtime: tokio::runtime::Runtime,
@@ -59,6 +61,21 @@ impl Loaded {
         self.version = Some(version);
         Ok(())
     }
+    /// Moves the wrapped KEK to the newest version of the provider's key; `false` when the
+    /// provider has no key versions. Saved all or nothing.
+    pub(crate) fn reencrypt_kek(&mut self) -> Result<bool> {
+        let moved = self
+            .runtime
+            .block_on(self.unlocked.reencrypt_kek(self.provider.as_ref()))?;
+        if moved {
+            self.save()?;
+        }
+        Ok(moved)
+    }
+    /// The runtime provider calls run on.
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.runtime
+    }
     /// Moves the keyring under `to`: one new document KEK, stored all or nothing.
     pub(crate) fn rewrap(&mut self, to: &dyn KeyProvider) -> Result<()> {
         self.runtime.block_on(self.unlocked.rewrap(to))?;
@@ -70,6 +87,8 @@ impl Loaded {
 pub(crate) fn provider_for(
     doc: &fieldcrypt::KeyringDocument,
     master_key: Option<&Path>,
+    #[cfg_attr(not(feature = "aws-kms"), allow(unused_variables))]
+    runtime: &tokio::runtime::Runtime,
 ) -> Result<Box<dyn KeyProvider>> {
     let setting = |name: &str| doc.kek.settings.get(name).and_then(|v| v.as_str());
     Ok(match doc.kek.provider.as_str() {
@@ -95,14 +114,15 @@ pub(crate) fn provider_for(
         )?),
         #[cfg(feature = "vault")]
         "vault" => Box::new(vault::from_settings(doc)?),
+        #[cfg(feature = "aws-kms")]
+        "aws-kms" => Box::new(aws::from_settings(doc, runtime)?),
         other => bail!(KmsError::Config {
             provider: "cli",
             reason: format!(
                 "the keyring is wrapped by provider {other:?}, which this build of fieldcrypt does not include{}",
-                if other == "vault" {
-                    " (build with --features vault)"
-                } else {
-                    ""
+                match other {
+                    "vault" | "aws-kms" => format!(" (build with --features {other})"),
+                    _ => String::new(),
                 }
             ),
         }),
@@ -117,13 +137,14 @@ pub(crate) fn load(arg: &KeyringArg) -> Result<Loaded> {
         .block_on(store.load())?
         .ok_or_else(|| KmsError::NoKeyring(format!("file {}", arg.keyring.display())))
         .with_context(|| format!("opening keyring {}", arg.keyring.display()))?;
-    let provider = provider_for(&stored.document, arg.master_key.as_deref())
+    let provider = provider_for(&stored.document, arg.master_key.as_deref(), &runtime)
         .with_context(|| format!("opening keyring {}", arg.keyring.display()))?;
     let unlocked = runtime
         .block_on(UnlockedKeyring::open(&stored.document, provider.as_ref()))
         .with_context(|| format!("opening keyring {}", arg.keyring.display()))?;
     Ok(Loaded {
         unlocked,
+        provider,
         store,
         version: Some(stored.version),
         runtime,
@@ -135,6 +156,8 @@ pub(crate) fn load(arg: &KeyringArg) -> Result<Loaded> {
 pub(crate) fn new_provider(
     args: &ProviderArgs,
     master_key: Option<&Path>,
+    #[cfg_attr(not(feature = "aws-kms"), allow(unused_variables))]
+    runtime: &tokio::runtime::Runtime,
 ) -> Result<(Box<dyn KeyProvider>, Option<MasterKeyNote>)> {
     Ok(match args.provider.as_str() {
         "local" => {
@@ -160,8 +183,10 @@ pub(crate) fn new_provider(
         }
         #[cfg(feature = "vault")]
         "vault" => (Box::new(vault::from_args(args)?), None),
+        #[cfg(feature = "aws-kms")]
+        "aws-kms" => (Box::new(aws::from_args(args, runtime)?), None),
         other => bail!(
-            "provider {other:?} is not in this build (vault needs --features vault; aws-kms is not built yet)"
+            "provider {other:?} is not in this build of fieldcrypt (build with --features {other})"
         ),
     })
 }
@@ -176,10 +201,11 @@ pub(crate) fn init(
         bail!(KmsError::KeyringExists(arg.keyring.clone()));
     }
     let runtime = runtime()?;
-    let (provider, master_key) = new_provider(provider, arg.master_key.as_deref())?;
+    let (provider, master_key) = new_provider(provider, arg.master_key.as_deref(), &runtime)?;
     let unlocked = runtime.block_on(UnlockedKeyring::generate(provider.as_ref(), suite))?;
     let mut loaded = Loaded {
         unlocked,
+        provider,
         store: FileStore::new(&arg.keyring),
         version: None,
         runtime,
@@ -267,5 +293,57 @@ mod vault {
             &s("key").ok_or_else(|| anyhow!("the keyring names no Transit key"))?,
             ca.as_deref(),
         )
+    }
+}
+
+#[cfg(feature = "aws-kms")]
+mod aws {
+    use anyhow::{Result, anyhow};
+    use fieldcrypt_kms_aws::{AwsKmsConfig, AwsKmsProvider};
+
+    use crate::cli::ProviderArgs;
+
+    /// Credentials come from the AWS SDK's default chain (environment, profile, IMDS, ECS, web
+    /// identity); the endpoint from `--aws-endpoint` or the SDK's `AWS_ENDPOINT_URL[_KMS]`.
+    fn connect(
+        key_id: &str,
+        region: Option<String>,
+        endpoint: Option<String>,
+        runtime: &tokio::runtime::Runtime,
+    ) -> Result<AwsKmsProvider> {
+        let mut config = AwsKmsConfig::new(key_id);
+        config.region = region;
+        config.endpoint = endpoint;
+        Ok(runtime.block_on(AwsKmsProvider::connect(config))?)
+    }
+
+    pub(super) fn from_args(
+        args: &ProviderArgs,
+        runtime: &tokio::runtime::Runtime,
+    ) -> Result<AwsKmsProvider> {
+        let key = args.aws_kms_key.as_deref().ok_or_else(|| {
+            anyhow!("--aws-kms-key (a key id, key ARN or alias/NAME) is required")
+        })?;
+        connect(
+            key,
+            args.aws_region.clone(),
+            args.aws_endpoint.clone(),
+            runtime,
+        )
+    }
+
+    pub(super) fn from_settings(
+        doc: &fieldcrypt::KeyringDocument,
+        runtime: &tokio::runtime::Runtime,
+    ) -> Result<AwsKmsProvider> {
+        let s = |n: &str| {
+            doc.kek
+                .settings
+                .get(n)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let key = s("key_id").ok_or_else(|| anyhow!("the keyring names no KMS key"))?;
+        connect(&key, s("region"), None, runtime)
     }
 }

@@ -383,3 +383,172 @@ fn providers_init_rewrap_and_check() {
     let out = open(&[("FIELDCRYPT_PASSPHRASE", "correct horse battery stapler")]);
     assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
 }
+
+/// The moto server's URL, or `None` after a loud skip (a failure under CI=true).
+#[cfg(feature = "aws-kms")]
+fn moto_endpoint(test: &str) -> Option<String> {
+    match std::env::var("FIELDCRYPT_TEST_AWS_ENDPOINT") {
+        Ok(e) => Some(e),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!(
+                "{test}: FIELDCRYPT_TEST_AWS_ENDPOINT not set (scripts/test.sh starts moto_server)"
+            )
+        }
+        Err(_) => {
+            eprintln!("SKIPPED {test}: no moto server (FIELDCRYPT_TEST_AWS_ENDPOINT)");
+            None
+        }
+    }
+}
+
+/// Creates a KMS key in moto with one raw JSON-protocol request (moto does not check request
+/// signatures); returns its ARN.
+#[cfg(feature = "aws-kms")]
+fn moto_create_key(endpoint: &str) -> String {
+    use std::io::Read as _;
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(host).unwrap_or_else(|e| panic!("{e}"));
+    let body = r#"{"Description":"fieldcrypt cli test"}"#;
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: TrentService.CreateKey\r\nContent-Type: application/x-amz-json-1.1\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/eu-west-1/kms/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let json = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let value: serde_json::Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {response}"));
+    value["KeyMetadata"]["Arn"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no ARN: {response}"))
+        .to_owned()
+}
+
+#[cfg(feature = "aws-kms")]
+#[test]
+fn aws_kms_provider_init_check_and_rewrap_away() {
+    let Some(endpoint) = moto_endpoint("aws_kms_provider_init_check_and_rewrap_away") else {
+        return;
+    };
+    let arn = moto_create_key(&endpoint);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let d = dir.path();
+    // Temporary-looking credentials (a session token), as a role gives; the SDK reads them.
+    let aws = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_SESSION_TOKEN", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+    ];
+    let out = fieldcrypt_env(
+        d,
+        &[
+            "keyring",
+            "init",
+            "--provider",
+            "aws-kms",
+            "--aws-kms-key",
+            &arn,
+        ],
+        &aws,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("aws-kms provider"),
+        "{}",
+        text(&out.stdout)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("keyring.json")).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(doc["kek"]["provider"], "aws-kms");
+    assert_eq!(doc["kek"]["key_id"], arn.as_str());
+    assert_eq!(doc["kek"]["region"], "eu-west-1", "from the ARN");
+
+    let out = fieldcrypt_env(d, &["keyring", "check", "--unwrap"], &aws);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("MAC verified"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Long-term keys in the environment are named as a problem.
+    let long_term: Vec<_> = aws
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "AWS_SESSION_TOKEN")
+        .collect();
+    let out = fieldcrypt_env(d, &["keyring", "check"], &long_term);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("long-term AWS access keys"));
+
+    // KMS unreachable: a one-line error naming the provider; nothing changed.
+    let before = std::fs::read(d.join("keyring.json")).unwrap_or_default();
+    let mut unreachable = aws.to_vec();
+    unreachable.retain(|(k, _)| *k != "AWS_ENDPOINT_URL");
+    unreachable.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:9"));
+    unreachable.push(("AWS_MAX_ATTEMPTS", "1"));
+    let out = fieldcrypt_env(d, &["keyring", "rotate"], &unreachable);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("aws-kms provider unavailable"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(d.join("keyring.json")).unwrap_or_default(),
+        before
+    );
+
+    // After a key rotation in KMS: the KEK moves to the newest key version, same KEK.
+    let out = fieldcrypt_env(d, &["keyring", "rewrap", "--newest-key-version"], &aws);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("newest version"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_ne!(
+        std::fs::read(d.join("keyring.json")).unwrap_or_default(),
+        before
+    );
+
+    // Rotate under KMS, then rewrap away to a local master key: no AWS needed afterwards.
+    let out = fieldcrypt_env(d, &["keyring", "rotate"], &aws);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let keys_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let master = keys_dir.path().join("master.key").display().to_string();
+    let out = fieldcrypt_env(
+        d,
+        &[
+            "keyring",
+            "rewrap",
+            "--provider",
+            "local",
+            "--to-master-key",
+            &master,
+        ],
+        &aws,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("aws-kms -> local"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = fieldcrypt_env(d, &["keyring", "list"], &[]);
+    assert!(out.status.success());
+    let out = fieldcrypt_env(d, &["keyring", "check", "--unwrap"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("2 data key(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+}

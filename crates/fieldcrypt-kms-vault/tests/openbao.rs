@@ -88,6 +88,76 @@ impl Server {
     }
 }
 
+/// The `bao` binary for tests that start a server of their own.
+fn bao_binary(test: &str) -> Option<String> {
+    match std::env::var("FIELDCRYPT_TEST_BAO") {
+        Ok(bao) => Some(bao),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{test}: FIELDCRYPT_TEST_BAO (the bao binary) not set")
+        }
+        Err(_) => {
+            eprintln!("SKIPPED {test}: FIELDCRYPT_TEST_BAO (the bao binary) not set");
+            None
+        }
+    }
+}
+
+/// A dev server of the test's own on a free loopback port (killed when the child is dropped);
+/// with `tls_dir`, in `-dev-tls` mode with its generated CA in `tls_dir/vault-ca.pem`.
+async fn own_server(
+    bao: &str,
+    tls_dir: Option<&std::path::Path>,
+) -> (tokio::process::Child, Server) {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut args = vec![
+        "server".to_owned(),
+        "-dev".to_owned(),
+        "-dev-root-token-id=owntoken".to_owned(),
+        format!("-dev-listen-address=127.0.0.1:{port}"),
+    ];
+    if let Some(dir) = tls_dir {
+        args.push("-dev-tls".to_owned());
+        args.push(format!("-dev-tls-cert-dir={}", dir.display()));
+    }
+    let child = tokio::process::Command::new(bao)
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let scheme = if tls_dir.is_some() { "https" } else { "http" };
+    let server = Server {
+        address: format!("{scheme}://127.0.0.1:{port}"),
+        root: "owntoken".to_owned(),
+    };
+    let mut client = reqwest::Client::builder();
+    for _ in 0..100 {
+        if let Some(ca) = tls_dir
+            .map(|d| d.join("vault-ca.pem"))
+            .and_then(|p| std::fs::read(p).ok())
+        {
+            client = reqwest::Client::builder()
+                .tls_certs_merge([reqwest::Certificate::from_pem(&ca).unwrap()]);
+        }
+        let http = client.build().unwrap();
+        client = reqwest::Client::builder();
+        if http
+            .get(format!("{}/v1/sys/health", server.address))
+            .send()
+            .await
+            .is_ok()
+        {
+            return (child, server);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("own bao server did not start");
+}
+
 #[tokio::test]
 async fn keyring_under_transit_round_trips_and_binds_its_context() {
     let Some(server) = server("keyring_under_transit_round_trips_and_binds_its_context") else {
@@ -297,13 +367,8 @@ async fn provider_killed_during_rewrap_leaves_the_old_keyring_in_force() {
     else {
         return;
     };
-    let Ok(bao) = std::env::var("FIELDCRYPT_TEST_BAO") else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("FIELDCRYPT_TEST_BAO (the bao binary) not set");
-        }
-        eprintln!(
-            "SKIPPED provider_killed_during_rewrap...: FIELDCRYPT_TEST_BAO (the bao binary) not set"
-        );
+    let Some(bao) = bao_binary("provider_killed_during_rewrap_leaves_the_old_keyring_in_force")
+    else {
         return;
     };
     // The keyring lives under the shared server; the rewrap target is a server of our own.
@@ -321,38 +386,7 @@ async fn provider_killed_during_rewrap_leaves_the_old_keyring_in_force() {
         .await
         .unwrap();
 
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut child = tokio::process::Command::new(&bao)
-        .args([
-            "server",
-            "-dev",
-            "-dev-root-token-id=killme",
-            &format!("-dev-listen-address=127.0.0.1:{port}"),
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let target = Server {
-        address: format!("http://127.0.0.1:{port}"),
-        root: "killme".to_owned(),
-    };
-    let mut up = false;
-    for _ in 0..100 {
-        if reqwest::get(format!("{}/v1/sys/health", target.address))
-            .await
-            .is_ok()
-        {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "own bao server did not start");
+    let (mut child, target) = own_server(&bao, None).await;
     target
         .api(
             reqwest::Method::POST,
@@ -363,7 +397,7 @@ async fn provider_killed_during_rewrap_leaves_the_old_keyring_in_force() {
     target
         .api(reqwest::Method::POST, "transit/keys/new", json!({}))
         .await;
-    let new = target.provider("transit", "new", "killme");
+    let new = target.provider("transit", "new", &target.root);
 
     // The rewrap reads and unwraps under the old provider, then the new provider dies before
     // it answers: the rewrap fails and nothing is written.
@@ -380,5 +414,144 @@ async fn provider_killed_during_rewrap_leaves_the_old_keyring_in_force() {
     assert_eq!(
         reopened.keyring.open::<String>(&ctx, &sealed).unwrap(),
         "still here"
+    );
+}
+
+#[tokio::test]
+async fn tls_with_a_private_ca() {
+    let Some(bao) = bao_binary("tls_with_a_private_ca") else {
+        return;
+    };
+    let certs = tempfile::tempdir().unwrap();
+    let (_child, server) = own_server(&bao, Some(certs.path())).await;
+    let ca = certs.path().join("vault-ca.pem");
+    let pem = std::fs::read(&ca).unwrap();
+    // Set up Transit over TLS (the helper's client trusts the CA too).
+    let admin = reqwest::Client::builder()
+        .tls_certs_merge([reqwest::Certificate::from_pem(&pem).unwrap()])
+        .build()
+        .unwrap();
+    for (path, body) in [
+        ("sys/mounts/transit", json!({"type": "transit"})),
+        ("transit/keys/app", json!({})),
+    ] {
+        let response = admin
+            .post(format!("{}/v1/{path}", server.address))
+            .header("X-Vault-Token", &server.root)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+    }
+    let config = |trust: bool| {
+        let config =
+            VaultConfig::with_token(&server.address, "app", Zeroizing::new(server.root.clone()));
+        if trust {
+            config.trust_ca_file(&ca).unwrap()
+        } else {
+            config
+        }
+    };
+
+    // Trusting the server's CA: the keyring is created and opens over https.
+    let provider = VaultProvider::new(config(true)).unwrap();
+    let unlocked = UnlockedKeyring::generate(&provider, Suite::KcXaes256Gcm)
+        .await
+        .unwrap();
+    let doc = unlocked.to_document().unwrap();
+    assert!(
+        doc.kek.settings["address"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    UnlockedKeyring::open(&doc, &provider).await.unwrap();
+
+    // Without it: the certificate is refused, and the error says it is a TLS matter.
+    let untrusting = VaultProvider::new(config(false)).unwrap();
+    let err = UnlockedKeyring::open(&doc, &untrusting).await.unwrap_err();
+    assert!(matches!(err, KmsError::Unavailable { .. }), "{err}");
+    let text = err.to_string().to_lowercase();
+    assert!(
+        text.contains("certificate") || text.contains("tls"),
+        "{text}"
+    );
+
+    // A file that is not PEM is a configuration error, named before any request.
+    let junk = certs.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate").unwrap();
+    let err = VaultConfig::with_token(&server.address, "app", Zeroizing::new(String::new()))
+        .trust_ca_file(&junk)
+        .and_then(VaultProvider::new)
+        .unwrap_err();
+    assert!(matches!(err, KmsError::Config { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn transit_rewrap_moves_the_kek_to_the_newest_key_version() {
+    let Some(server) = server("transit_rewrap_moves_the_kek_to_the_newest_key_version") else {
+        return;
+    };
+    let mount = server.transit(&["app"]).await;
+    let provider = server.provider(&mount, "app", &server.root);
+    let mut unlocked = UnlockedKeyring::generate(&provider, Suite::KcXaes256Gcm)
+        .await
+        .unwrap();
+    let ctx = Context::new("t", "c").unwrap();
+    let sealed = unlocked.keyring.seal(&ctx, "kept").unwrap();
+    let before = unlocked.to_document().unwrap();
+    let wrapped_text = |doc: &fieldcrypt::KeyringDocument| {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(doc.kek.settings["wrapped_kek"].as_str().unwrap())
+            .unwrap();
+        String::from_utf8(bytes).unwrap()
+    };
+    assert!(wrapped_text(&before).starts_with("vault:v1:"));
+
+    // The Transit key is rotated; rewrap moves the KEK to version 2 inside the server.
+    server
+        .api(
+            reqwest::Method::POST,
+            &format!("{mount}/keys/app/rotate"),
+            json!({}),
+        )
+        .await;
+    assert!(unlocked.reencrypt_kek(&provider).await.unwrap());
+    let after = unlocked.to_document().unwrap();
+    assert!(
+        wrapped_text(&after).starts_with("vault:v2:"),
+        "{}",
+        wrapped_text(&after)
+    );
+
+    // Version 1 retired: the old document no longer opens, the rewrapped one does, with the
+    // same data keys.
+    server
+        .api(
+            reqwest::Method::POST,
+            &format!("{mount}/keys/app/config"),
+            json!({"min_decryption_version": 2}),
+        )
+        .await;
+    assert!(UnlockedKeyring::open(&before, &provider).await.is_err());
+    let reopened = UnlockedKeyring::open(&after, &provider).await.unwrap();
+    assert_eq!(
+        reopened.keyring.open::<String>(&ctx, &sealed).unwrap(),
+        "kept"
+    );
+
+    // Another Transit key configured: refused before any call, nothing changed.
+    let other = server.provider(&mount, "other", &server.root);
+    let err = unlocked.reencrypt_kek(&other).await.unwrap_err();
+    assert!(matches!(err, KmsError::WrongKey { .. }), "{err}");
+    assert_eq!(
+        unlocked.to_document().unwrap().kek.settings["wrapped_kek"],
+        after.kek.settings["wrapped_kek"]
     );
 }

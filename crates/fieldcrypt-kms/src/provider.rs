@@ -76,6 +76,18 @@ pub trait KeyProvider: Send + Sync + core::fmt::Debug {
     /// Unwraps what [`Self::wrap`] returned for the same context.
     async fn unwrap(&self, context: &WrapContext, wrapped: &[u8]) -> Result<SecretKey, KmsError>;
 
+    /// Re-encrypts `wrapped` under the newest version of the provider's key, keeping the KEK
+    /// (KMS `ReEncrypt` inside KMS; Transit decrypt and encrypt): after the provider's key is
+    /// rotated, its old versions can be retired. `None`: the provider has no key versions;
+    /// [`UnlockedKeyring::rewrap`](crate::UnlockedKeyring::rewrap) works everywhere.
+    async fn reencrypt(
+        &self,
+        _context: &WrapContext,
+        _wrapped: &[u8],
+    ) -> Result<Option<Vec<u8>>, KmsError> {
+        Ok(None)
+    }
+
     /// A fresh random key and its wrapping. Services that generate data keys themselves (KMS
     /// `GenerateDataKey`, Transit `datakey`) override this to do it in one call.
     async fn generate(&self, context: &WrapContext) -> Result<(SecretKey, Vec<u8>), KmsError> {
@@ -104,6 +116,9 @@ macro_rules! forward_provider {
             }
             async fn unwrap(&self, context: &WrapContext, wrapped: &[u8]) -> Result<SecretKey, KmsError> {
                 (**self).unwrap(context, wrapped).await
+            }
+            async fn reencrypt(&self, context: &WrapContext, wrapped: &[u8]) -> Result<Option<Vec<u8>>, KmsError> {
+                (**self).reencrypt(context, wrapped).await
             }
             async fn generate(&self, context: &WrapContext) -> Result<(SecretKey, Vec<u8>), KmsError> {
                 (**self).generate(context).await

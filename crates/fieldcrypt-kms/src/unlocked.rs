@@ -67,26 +67,7 @@ impl UnlockedKeyring {
     /// Unwraps `doc` with `provider` (one provider call), checking the document MAC, every
     /// wrapped key and the document's consistency.
     pub async fn open(doc: &KeyringDocument, provider: &dyn KeyProvider) -> Result<Self, KmsError> {
-        if doc.kek.provider != provider.name() {
-            return Err(KmsError::ProviderMismatch {
-                document: doc.kek.provider.clone(),
-                configured: provider.name(),
-            });
-        }
-        let configured = provider.settings();
-        for name in KEY_IDENTITY_SETTINGS {
-            if let (Some(recorded), Some(given)) =
-                (doc.kek.settings.get(*name), configured.get(*name))
-                && recorded != given
-            {
-                return Err(KmsError::WrongKey {
-                    provider: provider.name(),
-                    setting: name,
-                    expected: plain(recorded),
-                    given: plain(given),
-                });
-            }
-        }
+        same_provider_key(&doc.kek.provider, &doc.kek.settings, provider)?;
         let invalid = |why: &str| {
             KmsError::Core(fieldcrypt::KeyringError::InvalidDocument(why.to_owned()).into())
         };
@@ -148,6 +129,40 @@ impl UnlockedKeyring {
         Ok(())
     }
 
+    /// Re-encrypts the wrapped document KEK under the newest version of the same provider key,
+    /// inside the provider ([`KeyProvider::reencrypt`]): the KEK and every data key stay, only
+    /// `wrapped_kek` changes. Returns `false` when the provider has no such operation. On error
+    /// nothing has changed; on success the caller stores [`Self::to_document`].
+    pub async fn reencrypt_kek(&mut self, provider: &dyn KeyProvider) -> Result<bool, KmsError> {
+        same_provider_key(self.provider, &self.settings, provider)?;
+        let wrapped = self
+            .settings
+            .get(WRAPPED_KEK_SETTING)
+            .and_then(|v| v.as_str())
+            .and_then(|t| URL_SAFE_NO_PAD.decode(t).ok())
+            .ok_or_else(|| KmsError::CannotUnwrap {
+                provider: provider.name(),
+                detail: "the document holds no wrapped KEK".to_owned(),
+            })?;
+        let context = WrapContext::new(self.keyring.id());
+        let Some(rewrapped) = provider.reencrypt(&context, &wrapped).await? else {
+            return Ok(false);
+        };
+        // The provider must still unwrap it to the same KEK before the document changes.
+        let kek = provider.unwrap(&context, &rewrapped).await?;
+        if kek.expose() != self.kek.expose() {
+            return Err(KmsError::CannotUnwrap {
+                provider: provider.name(),
+                detail: "the re-encrypted KEK does not unwrap to the same key".to_owned(),
+            });
+        }
+        self.settings.insert(
+            WRAPPED_KEK_SETTING.to_owned(),
+            serde_json::Value::String(URL_SAFE_NO_PAD.encode(rewrapped)),
+        );
+        Ok(true)
+    }
+
     /// The keyring alone (the document KEK is zeroized).
     pub fn into_keyring(self) -> Keyring {
         self.keyring
@@ -169,6 +184,35 @@ impl UnlockedKeyring {
         }
         Ok(())
     }
+}
+
+/// The configured provider is the one a document names, with the same key; checked before
+/// any provider call, so a misconfiguration is named as such.
+fn same_provider_key(
+    recorded_provider: &str,
+    recorded: &Settings,
+    provider: &dyn KeyProvider,
+) -> Result<(), KmsError> {
+    if recorded_provider != provider.name() {
+        return Err(KmsError::ProviderMismatch {
+            document: recorded_provider.to_owned(),
+            configured: provider.name(),
+        });
+    }
+    let configured = provider.settings();
+    for name in KEY_IDENTITY_SETTINGS {
+        if let (Some(recorded), Some(given)) = (recorded.get(*name), configured.get(*name))
+            && recorded != given
+        {
+            return Err(KmsError::WrongKey {
+                provider: provider.name(),
+                setting: name,
+                expected: plain(recorded),
+                given: plain(given),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn has_live_non_committing_key(keyring: &Keyring) -> bool {

@@ -51,6 +51,13 @@
 //! [`BlindIndex`] computes the `BIGINT` to store beside a column and the values to look up by,
 //! under every blind-index root the keyring holds (see the [`index`] module).
 //!
+//! ## Keys in the database
+//!
+//! [`keystore::TableStore`] keeps the keyring document (wrapped keys only) in a
+//! `fieldcrypt_keys` table created by a migration this crate ships, and
+//! [`keystore::refresh_installed`] re-installs it for transparent columns as a
+//! [`ManagedKeyring`](fieldcrypt_kms::ManagedKeyring)'s cache expires.
+//!
 //! ## The `query!` macros
 //!
 //! The macros check column types against the database, which sees `bytea`/`BLOB`/`text`; name the
@@ -70,6 +77,7 @@ mod encrypted;
 mod error;
 pub mod index;
 mod installed;
+pub mod keystore;
 mod sealed;
 
 pub use column::{Column, Storage};
@@ -77,4 +85,5 @@ pub use encrypted::Encrypted;
 pub use error::{Error, column_error};
 pub use index::{BlindIndex, IndexLookup, IndexPair, IndexValue};
 pub use installed::{install, install_shared, installed};
+pub use keystore::TableStore;
 pub use sealed::Sealed;

@@ -99,7 +99,7 @@ pub(crate) fn run(arg: &KeyringArg, database_url: Option<&str>, unwrap: bool) ->
                         ));
                     }
                     println!(
-                        "note     a local master key is for development and single hosts; production keys belong in a KMS (--provider vault)"
+                        "note     a local master key is for development and single hosts; production keys belong in a KMS (--provider aws-kms or vault)"
                     );
                 }
             }
@@ -112,7 +112,7 @@ pub(crate) fn run(arg: &KeyringArg, database_url: Option<&str>, unwrap: bool) ->
                 .and_then(|v| v.as_str())
                 .unwrap_or("FIELDCRYPT_KEK");
             found.problem(format!(
-                "the key-encryption key is plaintext in environment variable {var}: a long-running process exposes it in /proc/<pid>/environ to its user, to every child process it starts and to crash reports; prefer a KMS (--provider vault) or at least a private master-key file"
+                "the key-encryption key is plaintext in environment variable {var}: a long-running process exposes it in /proc/<pid>/environ to its user, to every child process it starts and to crash reports; prefer a KMS (--provider aws-kms or vault) or at least a private master-key file"
             ));
         }
         "passphrase" => {
@@ -153,6 +153,40 @@ pub(crate) fn run(arg: &KeyringArg, database_url: Option<&str>, unwrap: bool) ->
             } else {
                 ok("Vault address uses TLS or loopback");
             }
+        }
+        "aws-kms" => {
+            let setting = |n: &str| {
+                doc.kek
+                    .settings
+                    .get(n)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+            };
+            if std::env::var_os("AWS_SECRET_ACCESS_KEY").is_some()
+                && std::env::var_os("AWS_SESSION_TOKEN").is_none()
+            {
+                found.problem(
+                    "long-term AWS access keys are in environment variables (AWS_SECRET_ACCESS_KEY without a session token): whoever reads this process's environment can call KMS as it, from anywhere, until the keys are deleted; use an instance, task or pod role, or SSO".to_owned(),
+                );
+            }
+            let endpoint = std::env::var("AWS_ENDPOINT_URL_KMS")
+                .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+                .unwrap_or_default();
+            if endpoint.starts_with("http://")
+                && !endpoint.starts_with("http://127.0.0.1")
+                && !endpoint.starts_with("http://localhost")
+            {
+                found.problem(format!(
+                    "KMS endpoint {endpoint} is plain HTTP: the keyring's KEK crosses the network unencrypted; use https"
+                ));
+            }
+            let key = setting("key_id");
+            if key.starts_with("alias/") || key.contains(":alias/") {
+                println!(
+                    "note     the keyring names KMS alias {key}: pointing the alias at another key makes this keyring stop opening until it is pointed back; a key ARN does not move"
+                );
+            }
+            ok(&format!("KMS key {key} in region {}", setting("region")));
         }
         other => found.problem(format!("unknown provider {other:?}")),
     }

@@ -43,10 +43,28 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<()> {
             keyring,
             to,
             to_master_key,
+            newest_key_version,
         } => {
             let mut loaded = keys::load(&keyring)?;
+            if newest_key_version {
+                if loaded.reencrypt_kek()? {
+                    println!(
+                        "keyring {}: the KEK is now wrapped under the newest version of its {} key (same KEK; no data key and no row changed)",
+                        loaded.path().display(),
+                        loaded.provider()
+                    );
+                } else {
+                    println!(
+                        "keyring {}: the {} provider has no key versions; nothing to do (use --provider to move to a new key)",
+                        loaded.path().display(),
+                        loaded.provider()
+                    );
+                }
+                return Ok(());
+            }
             let from = loaded.provider();
-            let (provider, _) = keys::new_provider(&to, to_master_key.as_deref())?;
+            let (provider, _) =
+                keys::new_provider(&to, to_master_key.as_deref(), loaded.runtime())?;
             loaded.rewrap(provider.as_ref())?;
             println!(
                 "rewrapped keyring {}: {from} -> {} (new document KEK; no data key and no row changed)",

@@ -464,6 +464,108 @@ macro_rules! backend_suite {
         }
 
         #[tokio::test]
+        async fn keyring_in_the_keys_table_is_written_compare_and_swap() {
+            use fieldcrypt_kms::local::MasterKeyFile;
+            use fieldcrypt_kms::{CachePolicy, KeyringStore as _, KmsError, ManagedKeyring, UnlockedKeyring, Version};
+            let Some(pool) = pool().await else { return };
+            let name = format!("test-{}", fieldcrypt::random_array::<8>().unwrap().iter().map(|b| format!("{b:02x}")).collect::<String>());
+            let store = fieldcrypt_sqlx::TableStore::new(pool.clone(), &name).unwrap();
+            store.create_table().await.unwrap();
+            store.create_table().await.unwrap(); // the migration is idempotent
+            assert!(store.load().await.unwrap().is_none());
+            let dir = tempfile::tempdir().unwrap();
+            let master_path = dir.path().join("master.key");
+            let master = MasterKeyFile::open_or_create(&master_path).unwrap();
+            let unlocked = UnlockedKeyring::generate(&master, Suite::KcXaes256Gcm).await.unwrap();
+            let ctx = Context::new("t", "c").unwrap();
+            let sealed = unlocked.keyring.seal(&ctx, "kept").unwrap();
+            let v1 = store.save(&unlocked.to_document().unwrap(), None).await.unwrap();
+            assert_eq!(v1, Version::Counter(1));
+
+            // A second `init` on the same row loses and overwrites nothing.
+            let other = UnlockedKeyring::generate(&master, Suite::KcXaes256Gcm).await.unwrap();
+            let err = store.save(&other.to_document().unwrap(), None).await.unwrap_err();
+            assert!(matches!(err, KmsError::Conflict(_)), "{err}");
+
+            // Two operators rotate from the same version: the first write wins, the second
+            // changes nothing and says so.
+            let stored = store.load().await.unwrap().unwrap();
+            assert_eq!(stored.version, v1);
+            assert_eq!(stored.document.keyring_id, unlocked.keyring.id().to_string());
+            let mut first = UnlockedKeyring::open(&stored.document, &master).await.unwrap();
+            let mut second = UnlockedKeyring::open(&stored.document, &master).await.unwrap();
+            let new_primary = first.keyring.rotate().unwrap();
+            let v2 = store.save(&first.to_document().unwrap(), Some(&v1)).await.unwrap();
+            assert_eq!(v2, Version::Counter(2));
+            second.keyring.rotate().unwrap();
+            second.keyring.rotate().unwrap();
+            let err = store.save(&second.to_document().unwrap(), Some(&v1)).await.unwrap_err();
+            assert!(matches!(err, KmsError::Conflict(_)), "{err}");
+            let err = store.save(&second.to_document().unwrap(), Some(&Version::Contents(String::new()))).await.unwrap_err();
+            assert!(matches!(err, KmsError::Conflict(_)), "{err}");
+            let now = store.load().await.unwrap().unwrap();
+            assert_eq!(now.version, v2);
+            assert_eq!(now.document.keys.len(), 2, "the first rotation, not the second");
+            let reopened = UnlockedKeyring::open(&now.document, &master).await.unwrap();
+            assert_eq!(reopened.keyring.primary(), new_primary);
+            assert_eq!(reopened.keyring.open::<String>(&ctx, &sealed).unwrap(), "kept");
+
+            // Six writers race from the same version: exactly one lands.
+            let mut racers = Vec::new();
+            for _ in 0..6 {
+                let (store, document) = (store.clone(), reopened.to_document().unwrap());
+                racers.push(tokio::spawn(async move { store.save(&document, Some(&Version::Counter(2))).await }));
+            }
+            let mut landed = 0;
+            for racer in racers {
+                match racer.await.unwrap() {
+                    Ok(v) => {
+                        assert_eq!(v, Version::Counter(3));
+                        landed += 1;
+                    }
+                    Err(KmsError::Conflict(_)) => {}
+                    Err(e) => panic!("a racing writer failed otherwise: {e}"),
+                }
+            }
+            assert_eq!(landed, 1);
+
+            // The row holds wrapped keys only: not the master key.
+            let raw: String = sqlx::query_scalar(&D.sql("SELECT document FROM fieldcrypt_keys WHERE name = ?"))
+                .bind(&name)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            let master_text = std::fs::read_to_string(&master_path).unwrap();
+            let master_b64 = master_text.trim().rsplit(':').next().unwrap();
+            assert!(master_b64.len() >= 43 && !raw.contains(master_b64));
+
+            // A damaged row is a typed store error, not a panic.
+            sqlx::query(&D.sql("UPDATE fieldcrypt_keys SET document = ? WHERE name = ?"))
+                .bind("{not json")
+                .bind(&name)
+                .execute(&pool)
+                .await
+                .unwrap();
+            let err = store.load().await.unwrap_err();
+            assert!(matches!(err, KmsError::Store { .. }), "{err}");
+            sqlx::query(&D.sql("UPDATE fieldcrypt_keys SET document = ? WHERE name = ?"))
+                .bind(&raw)
+                .bind(&name)
+                .execute(&pool)
+                .await
+                .unwrap();
+
+            // Cached: a thousand uses, one unwrap.
+            let managed = ManagedKeyring::new(std::sync::Arc::new(store.clone()), std::sync::Arc::new(master), CachePolicy::default());
+            for _ in 0..1000 {
+                let keyring = managed.get().await.unwrap();
+                assert_eq!(keyring.open::<String>(&ctx, &sealed).unwrap(), "kept");
+            }
+            assert_eq!(managed.loads(), 1);
+            sqlx::query(&D.sql("DELETE FROM fieldcrypt_keys WHERE name = ?")).bind(&name).execute(&pool).await.unwrap();
+        }
+
+        #[tokio::test]
         async fn search_by_blind_index_across_a_root_rotation() {
             let Some(pool) = pool().await else { return };
             installed_keyring();
