@@ -30,6 +30,53 @@ pub(crate) enum Command {
     /// A guided tour: creates a keyring and master key on first run, seals typed values with
     /// context, and shows what the database holds beside what the application sees.
     Walkthrough(WalkthroughArgs),
+    /// Encrypt a plaintext column in place (text or binary) or into another column, online:
+    /// batches, compare-and-swap on the old value, resumable after any crash, verified.
+    EncryptColumn(ColumnArgs),
+    /// Re-seal every value still under a non-primary key, found by its key-id prefix.
+    Rotate(ColumnArgs),
+    /// Decrypt a column back to plaintext (in place or into another column), for a rollback.
+    DecryptColumn(ColumnArgs),
+}
+
+/// One column job (`encrypt-column`, `rotate`, `decrypt-column`).
+#[derive(Args, Debug)]
+pub(crate) struct ColumnArgs {
+    #[command(flatten)]
+    pub(crate) keyring: KeyringArg,
+    /// postgres://, mysql:// (MariaDB too) or sqlite: URL.
+    #[arg(long, env = "DATABASE_URL")]
+    pub(crate) database_url: String,
+    /// The table.
+    #[arg(long)]
+    pub(crate) table: String,
+    /// The column read.
+    #[arg(long)]
+    pub(crate) column: String,
+    /// Write into this (existing) column instead of in place; a row is pending while it is NULL.
+    #[arg(long)]
+    pub(crate) into: Option<String>,
+    /// The primary key column (default: the table's single-column primary key).
+    #[arg(long)]
+    pub(crate) pk: Option<String>,
+    /// The `table.column` bound into envelopes (default: the table and the encrypted column).
+    #[arg(long)]
+    pub(crate) context: Option<String>,
+    /// Bind every envelope to its row's primary key too (fieldcrypt_sqlx::Sealed).
+    #[arg(long)]
+    pub(crate) bind_row: bool,
+    /// Rows per batch (one read and one compare-and-swap statement each).
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) batch: usize,
+    /// At most this many rows written per second.
+    #[arg(long)]
+    pub(crate) rows_per_sec: Option<f64>,
+    /// Check the columns and count what would change; write nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Passes over the table at most (later passes take rows that changed under the job).
+    #[arg(long, default_value_t = 10)]
+    pub(crate) max_passes: u32,
 }
 
 #[derive(Args, Debug, Clone)]

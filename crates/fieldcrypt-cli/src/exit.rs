@@ -10,7 +10,8 @@
 //! | 5 | the value opened but holds another type than `--type` |
 //! | 6 | keyring or master key problem (missing, unreadable, insecure, wrong master key) |
 //! | 7 | other I/O error (stdin, stdout) |
-//! | 8 | anything else |
+//! | 8 | anything else (a database error included) |
+//! | 9 | a column job finished but rows are left or failed (they are listed) |
 
 use fieldcrypt::Error;
 use fieldcrypt_kms::KmsError;
@@ -22,6 +23,7 @@ pub(crate) const TYPE_MISMATCH: u8 = 5;
 pub(crate) const KEYRING: u8 = 6;
 pub(crate) const IO: u8 = 7;
 pub(crate) const OTHER: u8 = 8;
+pub(crate) const INCOMPLETE: u8 = 9;
 
 fn for_core(e: &Error) -> u8 {
     match e {
@@ -45,6 +47,12 @@ pub(crate) fn code_for(err: &anyhow::Error) -> u8 {
             .is_some()
         {
             return KEYRING;
+        }
+        if cause
+            .downcast_ref::<crate::commands::migrate::Incomplete>()
+            .is_some()
+        {
+            return INCOMPLETE;
         }
         if let Some(e) = cause.downcast_ref::<Error>() {
             return for_core(e);

@@ -3,6 +3,7 @@
 mod bench;
 pub(crate) mod check;
 mod keyring;
+pub(crate) mod migrate;
 mod values;
 mod walkthrough;
 
@@ -19,5 +20,8 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::PlanIndex(args) => values::plan(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Walkthrough(args) => walkthrough::run(&args),
+        Command::EncryptColumn(args) => migrate::run(fieldcrypt_migrate::Operation::Encrypt, &args),
+        Command::Rotate(args) => migrate::run(fieldcrypt_migrate::Operation::Rotate, &args),
+        Command::DecryptColumn(args) => migrate::run(fieldcrypt_migrate::Operation::Decrypt, &args),
     }
 }

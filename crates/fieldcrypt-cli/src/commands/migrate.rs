@@ -1,0 +1,148 @@
+//! `encrypt-column`, `rotate`, `decrypt-column`: the `fieldcrypt-migrate` jobs with a progress
+//! bar on a terminal (plain progress lines otherwise) and a summary.
+
+use std::io::IsTerminal as _;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use fieldcrypt_migrate::{ColumnJob, Operation, Pool, Progress, RunOptions, Summary};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::ColumnArgs;
+use crate::keys;
+
+/// A job that ended with rows left or failed (exit code 9).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Incomplete(String);
+
+/// Progress on stderr: an indicatif bar on a terminal, a line every two seconds otherwise.
+struct Reporter {
+    bar: Option<ProgressBar>,
+    what: String,
+    started: Instant,
+    last_line: Instant,
+}
+
+impl Reporter {
+    fn new(what: String) -> Self {
+        Self {
+            bar: None,
+            what,
+            started: Instant::now(),
+            last_line: Instant::now(),
+        }
+    }
+
+    fn update(&mut self, p: Progress) {
+        if std::io::stderr().is_terminal() {
+            let bar = self.bar.get_or_insert_with(|| {
+                let bar = ProgressBar::new(p.pending_at_start);
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{msg} [{bar:30}] {pos}/{len} rows, {per_sec}, eta {eta}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+                bar.set_message(self.what.clone());
+                bar
+            });
+            bar.set_length(p.pending_at_start.max(p.written));
+            bar.set_position(p.written);
+        } else if self.last_line.elapsed() >= Duration::from_secs(2) {
+            self.last_line = Instant::now();
+            let rate = p.written as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
+            eprintln!(
+                "{}: pass {}, {}/{} rows written, {:.0} rows/s, {} changed under the job, {} failed",
+                self.what, p.pass, p.written, p.pending_at_start, rate, p.concurrent, p.failed
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn print_summary(what: &str, s: &Summary) {
+    let secs = s.elapsed.as_secs_f64();
+    println!(
+        "{what}: {} of {} pending rows written in {secs:.1} s ({:.0} rows/s), {} pass(es)",
+        s.written,
+        s.pending_at_start,
+        s.written as f64 / secs.max(1e-3),
+        s.passes
+    );
+    if s.concurrent > 0 {
+        println!(
+            "  {} rows changed under the job and were taken again on a later pass",
+            s.concurrent
+        );
+    }
+    if s.failed > 0 {
+        println!(
+            "  {} rows could not be transformed and were left as they are (do not open with this keyring, or hold another type): {}{}",
+            s.failed,
+            s.failed_keys.join(", "),
+            if s.failed > s.failed_keys.len() as u64 {
+                ", ..."
+            } else {
+                ""
+            }
+        );
+    }
+    match &s.verification {
+        Some(v) => println!(
+            "verification: {} values read back: {} good, {} left to do, {} do not open",
+            v.checked, v.good, v.left, v.failed_to_open
+        ),
+        None => println!("dry run: nothing written"),
+    }
+}
+
+pub(crate) fn run(operation: Operation, args: &ColumnArgs) -> Result<()> {
+    let loaded = keys::load(&args.keyring)?;
+    let mut job = ColumnJob::new(operation, &args.table, &args.column);
+    job.into.clone_from(&args.into);
+    job.pk.clone_from(&args.pk);
+    job.bind_row = args.bind_row;
+    if let Some(context) = &args.context {
+        let (table, column) = context
+            .split_once('.')
+            .filter(|(t, c)| !t.is_empty() && !c.is_empty())
+            .with_context(|| format!("--context {context:?} is not table.column"))?;
+        job.context = Some((table.to_owned(), column.to_owned()));
+    }
+    let options = RunOptions {
+        batch: args.batch,
+        rows_per_sec: args.rows_per_sec,
+        dry_run: args.dry_run,
+        max_passes: args.max_passes,
+    };
+    let what = format!("{} {}.{}", operation.name(), args.table, args.column);
+    let mut reporter = Reporter::new(what.clone());
+    let summary = loaded.runtime().block_on(async {
+        let pool = Pool::connect(&args.database_url).await?;
+        fieldcrypt_migrate::run(&pool, &job, loaded.keyring(), &options, &mut |p| {
+            reporter.update(p);
+        })
+        .await
+    });
+    reporter.finish();
+    let summary = summary.with_context(|| what.clone())?;
+    print_summary(&what, &summary);
+    if !summary.is_clean() {
+        bail!(Incomplete(format!(
+            "{what}: {} rows failed, {} left; nothing was overwritten (see above)",
+            summary.failed,
+            summary
+                .verification
+                .as_ref()
+                .map_or(0, |v| v.left + v.failed_to_open)
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,593 @@
+//! The SQL each database needs: describing a column, reading a batch of pending rows, and a
+//! compare-and-swap update of the whole batch in one statement.
+//!
+//! Every write is `SET target = new WHERE pk = id AND source = old [AND target IS NULL]`, with
+//! the batch's `(id, old, new)` triples joined in as a derived table: a row that the application
+//! changed after the batch was read does not match, keeps the application's value, and is read
+//! again on the next pass. No lock is held between the read and the write, so the job never
+//! blocks the application for longer than one statement.
+
+use sqlx::mysql::MySqlPool;
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
+use sqlx::{Database, Decode, Encode, Row, Type};
+
+use crate::error::MigrateError;
+
+/// A connection pool to one of the supported databases.
+#[derive(Debug, Clone)]
+pub enum Pool {
+    /// PostgreSQL.
+    Postgres(PgPool),
+    /// MySQL or MariaDB.
+    MySql(MySqlPool),
+    /// SQLite.
+    Sqlite(SqlitePool),
+}
+
+/// Runs `$body` with `$p` bound to the concrete pool, whatever the database.
+macro_rules! with_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            Pool::Postgres($p) => $body,
+            Pool::MySql($p) => $body,
+            Pool::Sqlite($p) => $body,
+        }
+    };
+}
+
+impl Pool {
+    /// Connects to `url` (`postgres://`, `mysql://`/`mariadb://`, `sqlite:`).
+    pub async fn connect(url: &str) -> Result<Self, MigrateError> {
+        let during = "connect";
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Pool::Postgres(
+                PgPool::connect(url)
+                    .await
+                    .map_err(MigrateError::db(during))?,
+            ))
+        } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+            let url = url.replacen("mariadb://", "mysql://", 1);
+            Ok(Pool::MySql(
+                MySqlPool::connect(&url)
+                    .await
+                    .map_err(MigrateError::db(during))?,
+            ))
+        } else if url.starts_with("sqlite:") {
+            Ok(Pool::Sqlite(
+                SqlitePool::connect(url)
+                    .await
+                    .map_err(MigrateError::db(during))?,
+            ))
+        } else {
+            Err(MigrateError::UnsupportedUrl)
+        }
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            Pool::Postgres(_) => Dialect::Postgres,
+            Pool::MySql(_) => Dialect::MySql,
+            Pool::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+}
+
+/// SQL spelling per database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Postgres,
+    MySql,
+    Sqlite,
+}
+
+impl Dialect {
+    /// A quoted identifier (quotes inside doubled).
+    pub(crate) fn quote(self, name: &str) -> String {
+        match self {
+            Dialect::MySql => format!("`{}`", name.replace('`', "``")),
+            _ => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
+    /// The `n`th (from 1) placeholder.
+    fn param(self, n: usize) -> String {
+        match self {
+            Dialect::Postgres => format!("${n}"),
+            _ => "?".to_owned(),
+        }
+    }
+
+    /// `column` starts (or, negated, does not start) with `prefix`, compared byte for byte
+    /// whatever the column's collation. `prefix` is generated, never user input.
+    pub(crate) fn starts_with(
+        self,
+        column: &str,
+        class: Class,
+        prefix: &[u8],
+        negate: bool,
+    ) -> String {
+        let len = prefix.len();
+        let op = if negate { "<>" } else { "=" };
+        match (self, class) {
+            (Dialect::MySql, Class::Text) => format!(
+                "CAST(SUBSTRING({column}, 1, {len}) AS BINARY) {op} CAST('{}' AS BINARY)",
+                String::from_utf8_lossy(prefix)
+            ),
+            (_, Class::Text) => format!(
+                "substr({column}, 1, {len}) {op} '{}'",
+                String::from_utf8_lossy(prefix)
+            ),
+            (Dialect::Postgres, _) => {
+                format!(
+                    "substring({column} from 1 for {len}) {op} decode('{}', 'hex')",
+                    hex(prefix)
+                )
+            }
+            (Dialect::MySql, _) => format!("SUBSTRING({column}, 1, {len}) {op} X'{}'", hex(prefix)),
+            (Dialect::Sqlite, _) => format!("substr({column}, 1, {len}) {op} X'{}'", hex(prefix)),
+        }
+    }
+
+    /// `a` equals `b`, byte for byte for text (MySQL compares text under its collation, which
+    /// may ignore case and trailing spaces).
+    fn same(self, a: &str, b: &str, class: Class) -> String {
+        match (self, class) {
+            (Dialect::MySql, Class::Text) => {
+                format!("CAST({a} AS BINARY) = CAST({b} AS BINARY)")
+            }
+            _ => format!("{a} = {b}"),
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a column holds, as far as a job is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Text: `text`, `varchar`, `char`, `TEXT`, ...
+    Text,
+    /// Bytes: `bytea`, `BLOB`, `VARBINARY`, ...
+    Binary,
+    /// Integers.
+    Int,
+    /// Floating point.
+    Float,
+    /// Booleans.
+    Bool,
+}
+
+/// A column's class and SQL type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnInfo {
+    /// How the job reads and writes it.
+    pub class: Class,
+    /// The database's name for its type, for messages.
+    pub sql_type: String,
+    /// Maximum length in characters or bytes, where the type has one (`varchar(64)`).
+    pub max_len: Option<i64>,
+}
+
+/// A primary-key value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Key {
+    /// An integer key.
+    Int(i64),
+    /// A text key.
+    Text(String),
+}
+
+impl core::fmt::Display for Key {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Key::Int(v) => write!(f, "{v}"),
+            Key::Text(v) => write!(f, "{v:?}"),
+        }
+    }
+}
+
+/// A non-NULL value read from or written to a column.
+#[derive(Clone, PartialEq)]
+pub(crate) enum Cell {
+    Text(String),
+    Binary(Vec<u8>),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl core::fmt::Debug for Cell {
+    /// The kind only: cells hold plaintext.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Cell::Text(_) => "Cell::Text(..)",
+            Cell::Binary(_) => "Cell::Binary(..)",
+            Cell::Int(_) => "Cell::Int(..)",
+            Cell::Float(_) => "Cell::Float(..)",
+            Cell::Bool(_) => "Cell::Bool(..)",
+        })
+    }
+}
+
+/// One row's compare-and-swap.
+#[derive(Debug)]
+pub(crate) struct Change {
+    pub(crate) key: Key,
+    pub(crate) old: Cell,
+    pub(crate) new: Cell,
+}
+
+fn classify(sql_type: &str) -> Option<Class> {
+    let t = sql_type.to_ascii_lowercase();
+    // SQLite declared types follow its affinity rules (section 3.1 of its datatype page);
+    // "interval" and "point" contain "int" but are not integers.
+    if t.contains("interval") || t.contains("point") {
+        None
+    } else if t.contains("bool") {
+        Some(Class::Bool)
+    } else if t.contains("int") || t == "serial" || t == "bigserial" {
+        Some(Class::Int)
+    } else if t.contains("char") || t.contains("text") || t.contains("clob") || t == "name" {
+        Some(Class::Text)
+    } else if t.contains("blob") || t.contains("binary") || t == "bytea" || t.is_empty() {
+        Some(Class::Binary)
+    } else if t.contains("real") || t.contains("floa") || t.contains("doub") {
+        Some(Class::Float)
+    } else {
+        None
+    }
+}
+
+/// Reads column `index` of `row` as `class`; `None` for NULL.
+fn get_cell<'r, DB, R>(row: &'r R, index: usize, class: Class) -> Result<Option<Cell>, sqlx::Error>
+where
+    DB: Database,
+    R: Row<Database = DB>,
+    usize: sqlx::ColumnIndex<R>,
+    String: Decode<'r, DB> + Type<DB>,
+    Vec<u8>: Decode<'r, DB> + Type<DB>,
+    i64: Decode<'r, DB> + Type<DB>,
+    f64: Decode<'r, DB> + Type<DB>,
+    bool: Decode<'r, DB> + Type<DB>,
+{
+    Ok(match class {
+        Class::Text => row.try_get::<Option<String>, _>(index)?.map(Cell::Text),
+        Class::Binary => row.try_get::<Option<Vec<u8>>, _>(index)?.map(Cell::Binary),
+        Class::Int => row.try_get::<Option<i64>, _>(index)?.map(Cell::Int),
+        Class::Float => row.try_get::<Option<f64>, _>(index)?.map(Cell::Float),
+        Class::Bool => row.try_get::<Option<bool>, _>(index)?.map(Cell::Bool),
+    })
+}
+
+fn get_key<'r, DB, R>(row: &'r R, index: usize, class: Class) -> Result<Key, sqlx::Error>
+where
+    DB: Database,
+    R: Row<Database = DB>,
+    usize: sqlx::ColumnIndex<R>,
+    String: Decode<'r, DB> + Type<DB>,
+    i64: Decode<'r, DB> + Type<DB>,
+{
+    Ok(match class {
+        Class::Int => Key::Int(row.try_get(index)?),
+        _ => Key::Text(row.try_get(index)?),
+    })
+}
+
+type Query<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments<'q>>;
+
+fn bind_cell<'q, DB>(query: Query<'q, DB>, cell: Cell) -> Query<'q, DB>
+where
+    DB: Database,
+    String: Encode<'q, DB> + Type<DB>,
+    Vec<u8>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    f64: Encode<'q, DB> + Type<DB>,
+    bool: Encode<'q, DB> + Type<DB>,
+{
+    match cell {
+        Cell::Text(v) => query.bind(v),
+        Cell::Binary(v) => query.bind(v),
+        Cell::Int(v) => query.bind(v),
+        Cell::Float(v) => query.bind(v),
+        Cell::Bool(v) => query.bind(v),
+    }
+}
+
+fn bind_key<'q, DB>(query: Query<'q, DB>, key: Key) -> Query<'q, DB>
+where
+    DB: Database,
+    String: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+{
+    match key {
+        Key::Int(v) => query.bind(v),
+        Key::Text(v) => query.bind(v),
+    }
+}
+
+/// A resolved job: names checked against the database, classes known, SQL prepared.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub(crate) dialect: Dialect,
+    pub(crate) table: String,
+    pub(crate) pk: String,
+    pub(crate) pk_class: Class,
+    pub(crate) source: String,
+    pub(crate) source_info: ColumnInfo,
+    pub(crate) target: String,
+    pub(crate) target_info: ColumnInfo,
+    /// Writing into another column (which must be NULL) rather than in place.
+    pub(crate) into: bool,
+    /// The SQL condition that makes a row pending (its placeholders come after the cursor's).
+    pub(crate) pending: String,
+}
+
+impl Plan {
+    fn q(&self, name: &str) -> String {
+        self.dialect.quote(name)
+    }
+
+    /// `SELECT pk, source FROM table WHERE pending [AND pk > cursor] ORDER BY pk LIMIT n`.
+    pub(crate) fn select_pending(&self, after: bool, limit: usize) -> String {
+        let cursor = if after {
+            format!(" AND {} > {}", self.q(&self.pk), self.dialect.param(1))
+        } else {
+            String::new()
+        };
+        format!(
+            "SELECT {pk}, {src} FROM {t} WHERE ({pending}){cursor} ORDER BY {pk} LIMIT {limit}",
+            pk = self.q(&self.pk),
+            src = self.q(&self.source),
+            t = self.q(&self.table),
+            pending = self.pending,
+        )
+    }
+
+    /// `SELECT pk, column FROM table WHERE column IS NOT NULL [AND pk > cursor] ORDER BY pk LIMIT n`.
+    pub(crate) fn select_all(&self, column: &str, after: bool, limit: usize) -> String {
+        let cursor = if after {
+            format!(" AND {} > {}", self.q(&self.pk), self.dialect.param(1))
+        } else {
+            String::new()
+        };
+        format!(
+            "SELECT {pk}, {c} FROM {t} WHERE {c} IS NOT NULL{cursor} ORDER BY {pk} LIMIT {limit}",
+            pk = self.q(&self.pk),
+            c = self.q(column),
+            t = self.q(&self.table),
+        )
+    }
+
+    /// The batch compare-and-swap for `rows` changes.
+    pub(crate) fn update(&self, rows: usize) -> String {
+        let d = self.dialect;
+        let mut derived = String::new();
+        for i in 0..rows {
+            if i > 0 {
+                derived.push_str(" UNION ALL ");
+            }
+            let (a, b, c) = (d.param(3 * i + 1), d.param(3 * i + 2), d.param(3 * i + 3));
+            if i == 0 {
+                derived.push_str(&format!(
+                    "SELECT {a} AS fc_id, {b} AS fc_old, {c} AS fc_new"
+                ));
+            } else {
+                derived.push_str(&format!("SELECT {a}, {b}, {c}"));
+            }
+        }
+        let t = self.q(&self.table);
+        let pk = format!("{t}.{}", self.q(&self.pk));
+        let source = format!("{t}.{}", self.q(&self.source));
+        let target = self.q(&self.target);
+        let matches = d.same(&source, "v.fc_old", self.source_info.class);
+        let still_null = if self.into {
+            format!(" AND {t}.{target} IS NULL")
+        } else {
+            String::new()
+        };
+        match d {
+            Dialect::MySql => format!(
+                "UPDATE {t} JOIN ({derived}) AS v ON {pk} = v.fc_id SET {t}.{target} = v.fc_new WHERE {matches}{still_null}"
+            ),
+            _ => format!(
+                "UPDATE {t} SET {target} = v.fc_new FROM ({derived}) AS v WHERE {pk} = v.fc_id AND {matches}{still_null}"
+            ),
+        }
+    }
+
+    /// `SELECT COUNT(*) FROM table WHERE pending`.
+    pub(crate) fn count_pending(&self) -> String {
+        format!(
+            "SELECT COUNT(*) FROM {} WHERE ({})",
+            self.q(&self.table),
+            self.pending
+        )
+    }
+}
+
+/// A row read for processing: its key and the value of the column read.
+pub(crate) type Pending = (Key, Cell);
+
+impl Pool {
+    /// The column's class and type, or a clear error if the table or column does not exist.
+    pub(crate) async fn describe(
+        &self,
+        table: &str,
+        column: &str,
+    ) -> Result<ColumnInfo, MigrateError> {
+        let during = "describe column";
+        let rows: Vec<(String, String, Option<i64>)> = match self {
+            Pool::Postgres(p) => sqlx::query_as(
+                "SELECT column_name::text, data_type::text, character_maximum_length::int8 FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1",
+            )
+            .bind(table)
+            .fetch_all(p)
+            .await
+            .map_err(MigrateError::db(during))?,
+            Pool::MySql(p) => sqlx::query_as(
+                "SELECT CAST(column_name AS CHAR), CAST(column_type AS CHAR), CAST(character_maximum_length AS SIGNED) \
+                 FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?",
+            )
+            .bind(table)
+            .fetch_all(p)
+            .await
+            .map_err(MigrateError::db(during))?,
+            Pool::Sqlite(p) => sqlx::query_as("SELECT name, type, NULL FROM pragma_table_info(?)")
+                .bind(table)
+                .fetch_all(p)
+                .await
+                .map_err(MigrateError::db(during))?,
+        };
+        if rows.is_empty() {
+            return Err(MigrateError::NoSuchTable(table.to_owned()));
+        }
+        let (_, sql_type, max_len) = rows
+            .into_iter()
+            .find(|(name, _, _)| name == column)
+            .ok_or_else(|| MigrateError::NoSuchColumn {
+                table: table.to_owned(),
+                column: column.to_owned(),
+            })?;
+        // MySQL's tinyint(1) is its boolean.
+        let class = if sql_type.eq_ignore_ascii_case("tinyint(1)") {
+            Some(Class::Bool)
+        } else {
+            classify(sql_type.split('(').next().unwrap_or(&sql_type).trim())
+        };
+        let class = class.ok_or_else(|| MigrateError::UnsupportedType {
+            table: table.to_owned(),
+            column: column.to_owned(),
+            sql_type: sql_type.clone(),
+            why: "is not supported yet (text, binary, integer, float and boolean columns are); copy it into a text column first",
+        })?;
+        let max_len = max_len.or_else(|| match sql_type.to_ascii_lowercase().split('(').next() {
+            Some("varbinary" | "binary" | "varchar" | "char") => sql_type
+                .split(['(', ')'])
+                .nth(1)
+                .and_then(|n| n.trim().parse().ok()),
+            _ => None,
+        });
+        Ok(ColumnInfo {
+            class,
+            sql_type,
+            max_len,
+        })
+    }
+
+    /// The table's single-column primary key, if it has one.
+    pub(crate) async fn primary_key(&self, table: &str) -> Result<Option<String>, MigrateError> {
+        let during = "find the primary key";
+        let names: Vec<(String,)> = match self {
+            Pool::Postgres(p) => sqlx::query_as(
+                "SELECT kcu.column_name::text FROM information_schema.table_constraints tc \
+                 JOIN information_schema.key_column_usage kcu ON tc.constraint_name = kcu.constraint_name \
+                 AND tc.table_schema = kcu.table_schema AND tc.table_name = kcu.table_name \
+                 WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema() AND tc.table_name = $1",
+            )
+            .bind(table)
+            .fetch_all(p)
+            .await
+            .map_err(MigrateError::db(during))?,
+            Pool::MySql(p) => sqlx::query_as(
+                "SELECT CAST(column_name AS CHAR) FROM information_schema.key_column_usage \
+                 WHERE table_schema = DATABASE() AND table_name = ? AND constraint_name = 'PRIMARY'",
+            )
+            .bind(table)
+            .fetch_all(p)
+            .await
+            .map_err(MigrateError::db(during))?,
+            Pool::Sqlite(p) => sqlx::query_as("SELECT name FROM pragma_table_info(?) WHERE pk > 0")
+                .bind(table)
+                .fetch_all(p)
+                .await
+                .map_err(MigrateError::db(during))?,
+        };
+        Ok(match names.as_slice() {
+            [(name,)] => Some(name.clone()),
+            _ => None,
+        })
+    }
+
+    /// A batch of pending rows after `cursor`.
+    pub(crate) async fn fetch_pending(
+        &self,
+        plan: &Plan,
+        cursor: Option<&Key>,
+        limit: usize,
+    ) -> Result<Vec<Pending>, MigrateError> {
+        let sql = plan.select_pending(cursor.is_some(), limit);
+        self.fetch(&sql, plan, plan.source_info.class, cursor).await
+    }
+
+    /// A batch of every non-NULL value of `column` after `cursor` (the verification pass).
+    pub(crate) async fn fetch_all(
+        &self,
+        plan: &Plan,
+        column: &str,
+        class: Class,
+        cursor: Option<&Key>,
+        limit: usize,
+    ) -> Result<Vec<Pending>, MigrateError> {
+        let sql = plan.select_all(column, cursor.is_some(), limit);
+        self.fetch(&sql, plan, class, cursor).await
+    }
+
+    async fn fetch(
+        &self,
+        sql: &str,
+        plan: &Plan,
+        class: Class,
+        cursor: Option<&Key>,
+    ) -> Result<Vec<Pending>, MigrateError> {
+        let during = "read a batch";
+        with_pool!(self, p => {
+            let mut query = sqlx::query(sql);
+            if let Some(key) = cursor {
+                query = bind_key(query, key.clone());
+            }
+            let rows = query.fetch_all(p).await.map_err(MigrateError::db(during))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let key = get_key(row, 0, plan.pk_class).map_err(MigrateError::db(during))?;
+                if let Some(cell) = get_cell(row, 1, class).map_err(MigrateError::db(during))? {
+                    out.push((key, cell));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Applies `changes` in one statement; returns how many rows matched (the others changed
+    /// under the job and stay pending).
+    pub(crate) async fn apply(
+        &self,
+        plan: &Plan,
+        changes: Vec<Change>,
+    ) -> Result<u64, MigrateError> {
+        if changes.is_empty() {
+            return Ok(0);
+        }
+        let sql = plan.update(changes.len());
+        let during = "write a batch";
+        with_pool!(self, p => {
+            let mut query = sqlx::query(&sql);
+            for change in changes {
+                query = bind_key(query, change.key);
+                query = bind_cell(query, change.old);
+                query = bind_cell(query, change.new);
+            }
+            Ok(query.execute(p).await.map_err(MigrateError::db(during))?.rows_affected())
+        })
+    }
+
+    /// `SELECT COUNT(*) ...` as a number.
+    pub(crate) async fn count(&self, sql: &str) -> Result<u64, MigrateError> {
+        let during = "count rows";
+        let n: i64 = with_pool!(self, p => sqlx::query_scalar(sql).fetch_one(p).await.map_err(MigrateError::db(during))?);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}

@@ -1,0 +1,454 @@
+//! The job loop: read a batch of pending rows, transform it in memory, write it back with one
+//! compare-and-swap statement, repeat; then a verification pass over every value.
+//!
+//! The job keeps no state outside the database. Which rows are left is a property of the rows
+//! themselves (plaintext where envelopes belong, envelopes under an old key, an empty target
+//! column), so a job killed at any moment is resumed by running it again: a batch is one
+//! statement, applied wholly or not at all.
+
+use std::time::{Duration, Instant};
+
+use fieldcrypt::envelope::HEADER_LEN;
+use fieldcrypt::{Context, Envelope, Keyring, RowKey, Value};
+
+use crate::db::{Cell, Change, Class, ColumnInfo, Key, Plan, Pool};
+use crate::error::MigrateError;
+use crate::spec::{ColumnJob, Operation, RunOptions};
+
+/// Where a job is, reported after every batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Rows pending when the job started (the bar's length).
+    pub pending_at_start: u64,
+    /// Rows written so far.
+    pub written: u64,
+    /// Rows that changed under the job and were left to a later pass.
+    pub concurrent: u64,
+    /// Rows that could not be transformed (they do not open, or hold a value of the wrong type).
+    pub failed: u64,
+    /// The pass over the table, from 1.
+    pub pass: u32,
+}
+
+/// What the verification pass found, over every non-NULL value of the encrypted column.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verification {
+    /// Values checked.
+    pub checked: u64,
+    /// Values that opened (encrypt, rotate) or are plaintext (decrypt).
+    pub good: u64,
+    /// Values still to do: plaintext left (encrypt), under an old key (rotate), envelopes left
+    /// (decrypt). Non-zero only if the application wrote them after the last pass.
+    pub left: u64,
+    /// Envelopes that do not open with this keyring and context.
+    pub failed_to_open: u64,
+}
+
+/// What a job did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// The job.
+    pub operation: Operation,
+    /// Rows pending at the start.
+    pub pending_at_start: u64,
+    /// Rows written.
+    pub written: u64,
+    /// Rows that changed under the job (each was read again later).
+    pub concurrent: u64,
+    /// Rows left as they were because they could not be transformed; `failed_keys` names the
+    /// first hundred.
+    pub failed: u64,
+    /// Primary keys of the first failed rows.
+    pub failed_keys: Vec<String>,
+    /// Passes over the table.
+    pub passes: u32,
+    /// The verification pass (`None` on a dry run).
+    pub verification: Option<Verification>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    /// Whether the column is in the state the job promises: nothing left, nothing failed.
+    pub fn is_clean(&self) -> bool {
+        self.failed == 0
+            && self
+                .verification
+                .as_ref()
+                .is_none_or(|v| v.left == 0 && v.failed_to_open == 0)
+    }
+}
+
+/// Resolves `job` against the database: names, classes, the pending condition.
+pub(crate) async fn plan(
+    pool: &Pool,
+    job: &ColumnJob,
+    keyring: &Keyring,
+) -> Result<Plan, MigrateError> {
+    let dialect = pool.dialect();
+    let source_info = pool.describe(&job.table, &job.column).await?;
+    let (target, target_info) = match &job.into {
+        Some(into) if into == &job.column => {
+            return Err(MigrateError::Invalid(
+                "--into names the column itself; leave it out to work in place".to_owned(),
+            ));
+        }
+        Some(into) if job.operation == Operation::Rotate => {
+            return Err(MigrateError::Invalid(format!(
+                "rotate works in place; --into {into} does not apply"
+            )));
+        }
+        Some(into) => (into.clone(), pool.describe(&job.table, into).await?),
+        None => (job.column.clone(), source_info.clone()),
+    };
+    let pk = match &job.pk {
+        Some(pk) => pk.clone(),
+        None => pool
+            .primary_key(&job.table)
+            .await?
+            .ok_or_else(|| MigrateError::NoPrimaryKey(job.table.clone()))?,
+    };
+    let pk_info = pool.describe(&job.table, &pk).await?;
+    if !matches!(pk_info.class, Class::Int | Class::Text) {
+        return Err(MigrateError::UnsupportedType {
+            table: job.table.clone(),
+            column: pk,
+            sql_type: pk_info.sql_type,
+            why: "cannot order the job as a primary key (integer and text keys can)",
+        });
+    }
+    let envelope_column = match job.operation {
+        Operation::Encrypt => (&target, &target_info),
+        Operation::Rotate | Operation::Decrypt => (&job.column, &source_info),
+    };
+    if !matches!(envelope_column.1.class, Class::Text | Class::Binary) {
+        return Err(MigrateError::UnsupportedType {
+            table: job.table.clone(),
+            column: envelope_column.0.clone(),
+            sql_type: envelope_column.1.sql_type.clone(),
+            why: "cannot hold envelopes; encrypt into a text or binary column with --into",
+        });
+    }
+    if let (Operation::Encrypt, Some(max)) = (job.operation, target_info.max_len) {
+        // The shortest envelope (a one-byte value) already needs this much room.
+        let needed = if target_info.class == Class::Text {
+            60
+        } else {
+            43
+        };
+        if max < needed {
+            return Err(MigrateError::UnsupportedType {
+                table: job.table.clone(),
+                column: target.clone(),
+                sql_type: target_info.sql_type.clone(),
+                why: "is too narrow for envelopes; widen it (text or a large varchar/varbinary) first",
+            });
+        }
+    }
+    let q = |c: &str| dialect.quote(c);
+    // A value is taken for an envelope when it starts with the header of a key this keyring
+    // holds (`fc1c7.` as text, FC 01 <suite> <id> as bytes). Plaintext that merely starts with
+    // "fc1" is still plaintext; a value under a key the keyring lacks is reported, not touched.
+    let header_of = |info: &ColumnInfo, suite, key_id| {
+        let header = fieldcrypt::Header { suite, key_id };
+        match info.class {
+            Class::Text => header.text_prefix().into_bytes(),
+            _ => header.to_bytes()[..HEADER_LEN].to_vec(),
+        }
+    };
+    let under_keys =
+        |info: &ColumnInfo, column: &str, keys: &mut dyn Iterator<Item = &fieldcrypt::KeyInfo>| {
+            let terms: Vec<String> = keys
+                .map(|k| {
+                    dialect.starts_with(column, info.class, &header_of(info, k.suite, k.id), false)
+                })
+                .collect();
+            if terms.is_empty() {
+                "1 = 0".to_owned()
+            } else {
+                format!("({})", terms.join(" OR "))
+            }
+        };
+    let source = q(&job.column);
+    let any_key = under_keys(&source_info, &source, &mut keyring.keys());
+    let pending = match (job.operation, job.into.is_some()) {
+        (Operation::Encrypt | Operation::Decrypt, true) => {
+            format!("{source} IS NOT NULL AND {} IS NULL", q(&target))
+        }
+        (Operation::Encrypt, false) => format!("{source} IS NOT NULL AND NOT {any_key}"),
+        (Operation::Decrypt, false) => format!("{source} IS NOT NULL AND {any_key}"),
+        (Operation::Rotate, _) => {
+            let primary = keyring.primary();
+            let older = under_keys(
+                &source_info,
+                &source,
+                &mut keyring.keys().filter(|k| k.id != primary),
+            );
+            format!("{source} IS NOT NULL AND {older}")
+        }
+    };
+    Ok(Plan {
+        dialect,
+        table: job.table.clone(),
+        pk,
+        pk_class: pk_info.class,
+        source: job.column.clone(),
+        source_info,
+        target,
+        target_info,
+        into: job.into.is_some(),
+        pending,
+    })
+}
+
+fn context_for(job: &ColumnJob, key: &Key) -> Result<Context, fieldcrypt::Error> {
+    let (table, column) = job.context_names();
+    let context = Context::new(table, column)?;
+    if !job.bind_row {
+        return Ok(context);
+    }
+    context.with_row(match key {
+        Key::Int(v) => RowKey::from(*v),
+        Key::Text(v) => RowKey::from(v.as_str()),
+    })
+}
+
+fn to_value(cell: Cell) -> Value {
+    match cell {
+        Cell::Text(v) => Value::String(v),
+        Cell::Binary(v) => Value::Bytes(v),
+        Cell::Int(v) => Value::Int(v),
+        Cell::Float(v) => Value::Float(v),
+        Cell::Bool(v) => Value::Bool(v),
+    }
+}
+
+/// The plaintext cell for a column of `class`, if the value fits it without loss.
+fn from_value(value: Value, class: Class) -> Option<Cell> {
+    Some(match (value, class) {
+        (Value::String(v), Class::Text) => Cell::Text(v),
+        (Value::Bytes(v), Class::Binary) => Cell::Binary(v),
+        (Value::String(v), Class::Binary) => Cell::Binary(v.into_bytes()),
+        (Value::Int(v), Class::Int) => Cell::Int(v),
+        (Value::Int(v), Class::Text) => Cell::Text(v.to_string()),
+        (Value::Float(v), Class::Float) => Cell::Float(v),
+        (Value::Bool(v), Class::Bool) => Cell::Bool(v),
+        _ => return None,
+    })
+}
+
+fn envelope_bytes(cell: &Cell) -> Option<&[u8]> {
+    match cell {
+        Cell::Text(v) => Some(v.as_bytes()),
+        Cell::Binary(v) => Some(v),
+        _ => None,
+    }
+}
+
+fn seal(
+    keyring: &Keyring,
+    context: &Context,
+    value: &Value,
+    class: Class,
+) -> Result<Cell, fieldcrypt::Error> {
+    Ok(match class {
+        Class::Text => Cell::Text(keyring.seal_text(context, value)?),
+        _ => Cell::Binary(keyring.seal(context, value)?),
+    })
+}
+
+/// What one row becomes, or `None` when it cannot be transformed (counted as failed).
+fn transform(
+    job: &ColumnJob,
+    plan: &Plan,
+    keyring: &Keyring,
+    key: &Key,
+    cell: &Cell,
+) -> Result<Option<Cell>, MigrateError> {
+    let context = context_for(job, key)?;
+    Ok(match job.operation {
+        Operation::Encrypt => {
+            // In place, a value that parses as an envelope under a key this keyring lacks is
+            // neither plaintext nor ours: report it.
+            if !plan.into && envelope_bytes(cell).is_some_and(|b| Envelope::parse(b).is_ok()) {
+                return Ok(None);
+            }
+            Some(seal(
+                keyring,
+                &context,
+                &to_value(cell.clone()),
+                plan.target_info.class,
+            )?)
+        }
+        Operation::Rotate => {
+            let Some(bytes) = envelope_bytes(cell) else {
+                return Ok(None);
+            };
+            match keyring.open::<Value>(&context, bytes) {
+                Ok(value) => Some(seal(keyring, &context, &value, plan.source_info.class)?),
+                Err(_) => None,
+            }
+        }
+        Operation::Decrypt => {
+            let Some(bytes) = envelope_bytes(cell) else {
+                return Ok(None);
+            };
+            match keyring.open::<Value>(&context, bytes) {
+                Ok(value) => from_value(value, plan.target_info.class),
+                Err(_) => None,
+            }
+        }
+    })
+}
+
+/// Runs `job` to completion: passes until a pass finds nothing it can write, then verifies.
+pub async fn run(
+    pool: &Pool,
+    job: &ColumnJob,
+    keyring: &Keyring,
+    options: &RunOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Summary, MigrateError> {
+    if options.batch == 0 || options.batch > 10_000 {
+        return Err(MigrateError::Invalid(
+            "the batch size must be 1 to 10000".to_owned(),
+        ));
+    }
+    let started = Instant::now();
+    let plan = plan(pool, job, keyring).await?;
+    let pending_at_start = pool.count(&plan.count_pending()).await?;
+    let mut state = Progress {
+        pending_at_start,
+        written: 0,
+        concurrent: 0,
+        failed: 0,
+        pass: 0,
+    };
+    let mut failed_keys: Vec<Key> = Vec::new();
+    if options.dry_run {
+        return Ok(Summary {
+            operation: job.operation,
+            pending_at_start,
+            written: 0,
+            concurrent: 0,
+            failed: 0,
+            failed_keys: Vec::new(),
+            passes: 0,
+            verification: None,
+            elapsed: started.elapsed(),
+        });
+    }
+    loop {
+        state.pass += 1;
+        let written_before = state.written;
+        let mut cursor: Option<Key> = None;
+        loop {
+            let batch = pool
+                .fetch_pending(&plan, cursor.as_ref(), options.batch)
+                .await?;
+            let Some((last, _)) = batch.last() else { break };
+            cursor = Some(last.clone());
+            let mut changes = Vec::with_capacity(batch.len());
+            for (key, cell) in batch {
+                match transform(job, &plan, keyring, &key, &cell)? {
+                    Some(new) => changes.push(Change {
+                        key,
+                        old: cell,
+                        new,
+                    }),
+                    None => {
+                        // Counted once, on the first pass that meets it.
+                        if !failed_keys.contains(&key) {
+                            state.failed += 1;
+                            if failed_keys.len() < 100 {
+                                failed_keys.push(key);
+                            }
+                        }
+                    }
+                }
+            }
+            let attempted = changes.len() as u64;
+            let applied = pool.apply(&plan, changes).await?;
+            state.written += applied;
+            state.concurrent += attempted.saturating_sub(applied);
+            progress(state);
+            if let Some(limit) = options.rows_per_sec.filter(|l| *l > 0.0) {
+                let due = Duration::from_secs_f64(state.written as f64 / limit);
+                if let Some(wait) = due.checked_sub(started.elapsed()) {
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+        // A pass that wrote nothing leaves only rows that cannot be transformed (or that the
+        // application keeps rewriting faster than a pass): stop there.
+        if state.written == written_before || state.pass >= options.max_passes.max(1) {
+            break;
+        }
+    }
+    let verification = verify(pool, job, &plan, keyring, options.batch).await?;
+    Ok(Summary {
+        operation: job.operation,
+        pending_at_start,
+        written: state.written,
+        concurrent: state.concurrent,
+        failed: state.failed,
+        failed_keys: failed_keys.iter().map(ToString::to_string).collect(),
+        passes: state.pass,
+        verification: Some(verification),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Reads every non-NULL value of the column the job wrote and checks it.
+async fn verify(
+    pool: &Pool,
+    job: &ColumnJob,
+    plan: &Plan,
+    keyring: &Keyring,
+    batch: usize,
+) -> Result<Verification, MigrateError> {
+    let (column, class) = match job.operation {
+        Operation::Encrypt | Operation::Rotate => (
+            job.encrypted_column().to_owned(),
+            match job.operation {
+                Operation::Encrypt => plan.target_info.class,
+                _ => plan.source_info.class,
+            },
+        ),
+        Operation::Decrypt => (plan.target.clone(), plan.target_info.class),
+    };
+    let primary = keyring.primary();
+    let mut result = Verification::default();
+    let mut cursor: Option<Key> = None;
+    loop {
+        let rows = pool
+            .fetch_all(plan, &column, class, cursor.as_ref(), batch)
+            .await?;
+        let Some((last, _)) = rows.last() else { break };
+        cursor = Some(last.clone());
+        for (key, cell) in rows {
+            result.checked += 1;
+            let bytes = envelope_bytes(&cell);
+            let envelope = bytes.and_then(|b| Envelope::parse(b).ok());
+            match (job.operation, envelope) {
+                (Operation::Decrypt, None) => result.good += 1,
+                (Operation::Decrypt, Some(_)) => result.left += 1,
+                (_, None) => result.left += 1,
+                (_, Some(envelope)) => {
+                    let context = context_for(job, &key)?;
+                    let opens = bytes.is_some_and(|b| keyring.open::<Value>(&context, b).is_ok());
+                    if !opens {
+                        result.failed_to_open += 1;
+                    } else if job.operation == Operation::Rotate
+                        && envelope.header().key_id != primary
+                    {
+                        result.left += 1;
+                    } else {
+                        result.good += 1;
+                    }
+                }
+            }
+        }
+    }
+    Ok(result)
+}

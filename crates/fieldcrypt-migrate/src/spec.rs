@@ -1,0 +1,101 @@
+//! What a job does: which column, which direction, where the result goes.
+
+/// The direction of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// Plaintext to envelopes.
+    Encrypt,
+    /// Envelopes under a non-primary key to envelopes under the primary key.
+    Rotate,
+    /// Envelopes back to plaintext (the way back, for a rollback).
+    Decrypt,
+}
+
+impl Operation {
+    /// The command's name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Encrypt => "encrypt-column",
+            Operation::Rotate => "rotate",
+            Operation::Decrypt => "decrypt-column",
+        }
+    }
+}
+
+/// One column to migrate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnJob {
+    /// What to do.
+    pub operation: Operation,
+    /// The table.
+    pub table: String,
+    /// The column read.
+    pub column: String,
+    /// The column written, when not `column` itself. It must exist; a row is pending while it
+    /// is NULL and `column` is not.
+    pub into: Option<String>,
+    /// The primary key (default: the table's own single-column primary key).
+    pub pk: Option<String>,
+    /// The table and column bound into envelopes (default: `table` and the encrypted column,
+    /// which is `into` when encrypting into another column, else `column`).
+    pub context: Option<(String, String)>,
+    /// Bind every envelope to its row's primary key as well (`fieldcrypt_sqlx::Sealed`), not
+    /// only to table and column (`fieldcrypt_sqlx::Encrypted`).
+    pub bind_row: bool,
+}
+
+impl ColumnJob {
+    /// A job on `table.column`, in place, with the table's primary key.
+    pub fn new(operation: Operation, table: &str, column: &str) -> Self {
+        Self {
+            operation,
+            table: table.to_owned(),
+            column: column.to_owned(),
+            into: None,
+            pk: None,
+            context: None,
+            bind_row: false,
+        }
+    }
+
+    /// The column the envelopes are in: the one written when encrypting, the one read otherwise.
+    pub fn encrypted_column(&self) -> &str {
+        match (self.operation, &self.into) {
+            (Operation::Encrypt, Some(into)) => into,
+            _ => &self.column,
+        }
+    }
+
+    /// The table and column bound into envelopes.
+    pub fn context_names(&self) -> (String, String) {
+        self.context
+            .clone()
+            .unwrap_or_else(|| (self.table.clone(), self.encrypted_column().to_owned()))
+    }
+}
+
+/// How a job runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOptions {
+    /// Rows read and written per transaction.
+    pub batch: usize,
+    /// A ceiling on rows written per second (`None`: as fast as the database goes).
+    pub rows_per_sec: Option<f64>,
+    /// Count what would change and check the columns; write nothing.
+    pub dry_run: bool,
+    /// Passes over the table at most. After the first, a pass takes the rows that changed under
+    /// the job; an application that keeps writing plaintext keeps them coming, so the job stops
+    /// here and the verification pass reports what is left.
+    pub max_passes: u32,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            batch: 1000,
+            rows_per_sec: None,
+            dry_run: false,
+            max_passes: 10,
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! The jobs against real databases: SQLite in a temporary file, and the PostgreSQL and MariaDB
+//! servers of the development machine (FIELDCRYPT_TEST_POSTGRES_URL, FIELDCRYPT_TEST_MYSQL_URL).
+//! Every test uses tables of its own, so tests run in parallel. With CI=true an unreachable
+//! server fails the run; elsewhere the test says loudly that it skips.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use fieldcrypt::{Context, Keyring, Suite, Value};
+use fieldcrypt_migrate::{ColumnJob, MigrateError, Operation, Pool, RunOptions, Summary, run};
+
+fn url(var: &str, default: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| default.to_owned())
+}
+
+async fn connect(backend: &str) -> Option<(Pool, &'static str)> {
+    let (url, blob, text) = match backend {
+        "sqlite" => {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("t.db");
+            std::mem::forget(dir);
+            (
+                format!("sqlite://{}?mode=rwc", path.display()),
+                "BLOB",
+                "TEXT",
+            )
+        }
+        "postgres" => (
+            url(
+                "FIELDCRYPT_TEST_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1:5432/test",
+            ),
+            "BYTEA",
+            "TEXT",
+        ),
+        _ => (
+            url(
+                "FIELDCRYPT_TEST_MYSQL_URL",
+                "mysql://root@127.0.0.1:3306/test",
+            ),
+            "LONGBLOB",
+            "LONGTEXT",
+        ),
+    };
+    let _ = text;
+    match Pool::connect(&url).await {
+        Ok(pool) => Some((pool, blob)),
+        Err(e) => {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("{backend} is required under CI=true but is not reachable: {e}");
+            }
+            eprintln!("\n*** SKIPPED: {backend} not reachable: {e} ***\n");
+            None
+        }
+    }
+}
+
+/// Runs raw SQL (DDL, fixtures) on whichever database.
+async fn exec(pool: &Pool, sql: &str) {
+    match pool {
+        Pool::Postgres(p) => {
+            sqlx::raw_sql(sql).execute(p).await.unwrap();
+        }
+        Pool::MySql(p) => {
+            sqlx::raw_sql(sql).execute(p).await.unwrap();
+        }
+        Pool::Sqlite(p) => {
+            sqlx::raw_sql(sql).execute(p).await.unwrap();
+        }
+    }
+}
+
+fn unique(name: &str) -> String {
+    let r = fieldcrypt::random_array::<4>().unwrap();
+    format!("{name}_{:02x}{:02x}{:02x}{:02x}", r[0], r[1], r[2], r[3])
+}
+
+/// `(id, value)` of every row of `table.column`, as text or bytes.
+async fn read_text(pool: &Pool, table: &str, column: &str) -> Vec<(i64, Option<String>)> {
+    let sql = format!("SELECT id, {column} FROM {table} ORDER BY id");
+    match pool {
+        Pool::Postgres(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+        Pool::MySql(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+        Pool::Sqlite(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+    }
+}
+
+async fn read_bytes(pool: &Pool, table: &str, column: &str) -> Vec<(i64, Option<Vec<u8>>)> {
+    let sql = format!("SELECT id, {column} FROM {table} ORDER BY id");
+    match pool {
+        Pool::Postgres(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+        Pool::MySql(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+        Pool::Sqlite(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+    }
+}
+
+async fn update_text(pool: &Pool, table: &str, id: i64, value: &str) {
+    let sql = match pool {
+        Pool::Postgres(_) => format!("UPDATE {table} SET secret = $1 WHERE id = $2"),
+        _ => format!("UPDATE {table} SET secret = ? WHERE id = ?"),
+    };
+    match pool {
+        Pool::Postgres(p) => sqlx::query(&sql)
+            .bind(value)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|_| ()),
+        Pool::MySql(p) => sqlx::query(&sql)
+            .bind(value)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|_| ()),
+        Pool::Sqlite(p) => sqlx::query(&sql)
+            .bind(value)
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|_| ()),
+    }
+    .unwrap();
+}
+
+async fn job(pool: &Pool, job: &ColumnJob, keyring: &Keyring) -> Summary {
+    run(
+        pool,
+        job,
+        keyring,
+        &RunOptions {
+            batch: 97,
+            ..RunOptions::default()
+        },
+        &mut |_| {},
+    )
+    .await
+    .unwrap()
+}
+
+fn awkward(i: i64) -> Option<String> {
+    match i % 7 {
+        0 => None,
+        1 => Some(String::new()),
+        2 => Some(format!("Ünïcødé {i} ✓ 𝄞")),
+        3 => Some("fc1 looks like a prefix".to_owned()),
+        4 => Some(format!("  padded {i}  ")),
+        5 => Some("x".repeat(5000)),
+        _ => Some(format!("customer-{i}@example.org")),
+    }
+}
+
+macro_rules! suite {
+    ($module:ident, $backend:literal) => {
+        mod $module {
+            use super::*;
+
+            #[tokio::test]
+            async fn encrypt_in_place_then_rotate_then_decrypt_back() {
+                let Some((pool, _)) = connect($backend).await else { return };
+                let t = unique("fcm_inplace");
+                exec(&pool, &format!("CREATE TABLE {t} (id BIGINT PRIMARY KEY, secret TEXT)")).await;
+                for i in 1..=500_i64 {
+                    let v = awkward(i).map_or("NULL".to_owned(), |v| format!("'{}'", v.replace('\'', "''")));
+                    exec(&pool, &format!("INSERT INTO {t} (id, secret) VALUES ({i}, {v})")).await;
+                }
+                let before = read_text(&pool, &t, "secret").await;
+                let mut keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+                let encrypt = ColumnJob::new(Operation::Encrypt, &t, "secret");
+
+                let dry = run(&pool, &encrypt, &keyring, &RunOptions { dry_run: true, ..RunOptions::default() }, &mut |_| {}).await.unwrap();
+                assert_eq!(dry.pending_at_start, 500 - 500 / 7);
+                assert_eq!(read_text(&pool, &t, "secret").await, before, "a dry run writes nothing");
+
+                let summary = job(&pool, &encrypt, &keyring).await;
+                assert!(summary.is_clean(), "{summary:?}");
+                assert_eq!(summary.written, 500 - 500 / 7);
+                let v = summary.verification.clone().unwrap();
+                assert_eq!((v.checked, v.good, v.left, v.failed_to_open), (429, 429, 0, 0));
+                let ctx = Context::new(t.as_str(), "secret").unwrap();
+                let after = read_text(&pool, &t, "secret").await;
+                for ((id, old), (_, new)) in before.iter().zip(&after) {
+                    match (old, new) {
+                        (None, None) => {}
+                        (Some(old), Some(new)) => {
+                            assert!(new.starts_with("fc1c1."), "row {id}");
+                            assert_eq!(&keyring.open::<String>(&ctx, new.as_bytes()).unwrap(), old);
+                        }
+                        _ => panic!("row {id}: NULL changed"),
+                    }
+                }
+                // Running it again finds nothing to do.
+                let again = job(&pool, &encrypt, &keyring).await;
+                assert_eq!((again.pending_at_start, again.written), (0, 0));
+
+                // Rotate: everything moves to the new primary, found by prefix.
+                keyring.rotate().unwrap();
+                let rotated = job(&pool, &ColumnJob::new(Operation::Rotate, &t, "secret"), &keyring).await;
+                assert!(rotated.is_clean(), "{rotated:?}");
+                assert_eq!(rotated.pending_at_start, 429);
+                for (_, new) in read_text(&pool, &t, "secret").await {
+                    if let Some(new) = new {
+                        assert!(new.starts_with("fc1c2."));
+                    }
+                }
+
+                // And back to plaintext, exactly as it was.
+                let decrypted = job(&pool, &ColumnJob::new(Operation::Decrypt, &t, "secret"), &keyring).await;
+                assert!(decrypted.is_clean(), "{decrypted:?}");
+                assert_eq!(read_text(&pool, &t, "secret").await, before);
+            }
+
+            #[tokio::test]
+            async fn encrypt_into_a_binary_column_bound_to_rows_and_back_into_integers() {
+                let Some((pool, blob)) = connect($backend).await else { return };
+                let t = unique("fcm_into");
+                exec(&pool, &format!("CREATE TABLE {t} (id BIGINT PRIMARY KEY, visits BIGINT, visits_enc {blob}, visits_back BIGINT)")).await;
+                for i in 1..=300_i64 {
+                    let v = if i % 10 == 0 { "NULL".to_owned() } else { (i * 1_000_003 - 150_000_000).to_string() };
+                    exec(&pool, &format!("INSERT INTO {t} (id, visits) VALUES ({i}, {v})")).await;
+                }
+                let keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+                let mut encrypt = ColumnJob::new(Operation::Encrypt, &t, "visits");
+                encrypt.into = Some("visits_enc".to_owned());
+                encrypt.bind_row = true;
+                let summary = job(&pool, &encrypt, &keyring).await;
+                assert!(summary.is_clean(), "{summary:?}");
+                assert_eq!(summary.written, 270);
+                let stored = read_bytes(&pool, &t, "visits_enc").await;
+                for (id, enc) in &stored {
+                    let ctx = Context::new(t.as_str(), "visits_enc").unwrap().with_row(*id).unwrap();
+                    match enc {
+                        None => assert_eq!(id % 10, 0),
+                        Some(enc) => {
+                            assert_eq!(enc[0], 0xFC, "binary envelope");
+                            assert_eq!(keyring.open::<i64>(&ctx, enc).unwrap(), id * 1_000_003 - 150_000_000);
+                        }
+                    }
+                }
+                // A value copied into another row does not open there: the verification pass
+                // counts it, a decrypt leaves it alone and names the row.
+                let copy = match &pool {
+                    Pool::MySql(_) => format!("UPDATE {t} AS a JOIN {t} AS b ON b.id = 1 SET a.visits_enc = b.visits_enc WHERE a.id = 2"),
+                    _ => format!("UPDATE {t} SET visits_enc = (SELECT visits_enc FROM {t} WHERE id = 1) WHERE id = 2"),
+                };
+                exec(&pool, &copy).await;
+                let mut back = ColumnJob::new(Operation::Decrypt, &t, "visits_enc");
+                back.into = Some("visits_back".to_owned());
+                back.context = Some((t.clone(), "visits_enc".to_owned()));
+                back.bind_row = true;
+                let summary = job(&pool, &back, &keyring).await;
+                assert_eq!(summary.failed, 1);
+                assert_eq!(summary.failed_keys, vec!["2".to_owned()]);
+                assert!(!summary.is_clean());
+                let sql = format!("SELECT id, visits, visits_back FROM {t} ORDER BY id");
+                let rows: Vec<(i64, Option<i64>, Option<i64>)> = match &pool {
+                    Pool::Postgres(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+                    Pool::MySql(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+                    Pool::Sqlite(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+                };
+                for (id, visits, back) in rows {
+                    if id == 2 {
+                        assert_eq!(back, None, "the failed row is untouched");
+                    } else {
+                        assert_eq!(back, visits, "row {id}");
+                    }
+                }
+            }
+
+            #[tokio::test]
+            async fn a_concurrent_writer_never_loses_an_update() {
+                let Some((pool, _)) = connect($backend).await else { return };
+                let t = unique("fcm_race");
+                exec(&pool, &format!("CREATE TABLE {t} (id BIGINT PRIMARY KEY, secret TEXT)")).await;
+                let rows = 3000_i64;
+                let mut values = String::new();
+                for i in 1..=rows {
+                    if !values.is_empty() {
+                        values.push(',');
+                    }
+                    values.push_str(&format!("({i}, 'v0-{i}')"));
+                }
+                exec(&pool, &format!("INSERT INTO {t} (id, secret) VALUES {values}")).await;
+                let keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+                let stop = Arc::new(AtomicBool::new(false));
+                let writer = {
+                    let (pool, t, stop) = (pool.clone(), t.clone(), Arc::clone(&stop));
+                    tokio::spawn(async move {
+                        let mut last: HashMap<i64, String> = HashMap::new();
+                        let mut n = 0_u64;
+                        while !stop.load(Ordering::Relaxed) || n < 200 {
+                            n += 1;
+                            let r = fieldcrypt::random_array::<8>().unwrap();
+                            let id = (u64::from_le_bytes(r) % rows as u64) as i64 + 1;
+                            let value = format!("v{n}-{id}");
+                            update_text(&pool, &t, id, &value).await;
+                            last.insert(id, value);
+                        }
+                        last
+                    })
+                };
+                let encrypt = ColumnJob::new(Operation::Encrypt, &t, "secret");
+                let first = run(&pool, &encrypt, &keyring, &RunOptions { batch: 50, ..RunOptions::default() }, &mut |_| {}).await.unwrap();
+                stop.store(true, Ordering::Relaxed);
+                let last = writer.await.unwrap();
+                // The writer wrote plaintext after the job passed some rows: a second run takes them.
+                let second = job(&pool, &encrypt, &keyring).await;
+                assert!(second.is_clean(), "{second:?}");
+                assert!(first.written + second.written >= rows as u64);
+                let ctx = Context::new(t.as_str(), "secret").unwrap();
+                let mut checked_writes = 0;
+                for (id, value) in read_text(&pool, &t, "secret").await {
+                    let opened: String = keyring.open(&ctx, value.unwrap().as_bytes()).unwrap();
+                    let expected = last.get(&id).cloned().unwrap_or_else(|| format!("v0-{id}"));
+                    if last.contains_key(&id) {
+                        checked_writes += 1;
+                    }
+                    assert_eq!(opened, expected, "row {id}: an update was lost");
+                }
+                assert!(checked_writes > 100);
+            }
+
+            #[tokio::test]
+            async fn bad_input_is_a_clear_error_and_changes_nothing() {
+                let Some((pool, _)) = connect($backend).await else { return };
+                let t = unique("fcm_bad");
+                exec(&pool, &format!("CREATE TABLE {t} (id BIGINT PRIMARY KEY, secret TEXT, born DATE, code VARCHAR(20), n BIGINT)")).await;
+                exec(&pool, &format!("INSERT INTO {t} (id, secret, born, code, n) VALUES (1, 'a', '2000-01-02', 'x', 5)")).await;
+                let keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+                let options = RunOptions::default();
+                let keyring = Arc::new(keyring);
+                let err = |job: ColumnJob| {
+                    let (pool, keyring, options) = (pool.clone(), Arc::clone(&keyring), options.clone());
+                    async move { run(&pool, &job, &keyring, &options, &mut |_| {}).await.unwrap_err() }
+                };
+                let e = err(ColumnJob::new(Operation::Encrypt, "fcm_no_such_table", "secret")).await;
+                assert!(matches!(e, MigrateError::NoSuchTable(_)), "{e}");
+                let e = err(ColumnJob::new(Operation::Encrypt, &t, "nope")).await;
+                assert!(matches!(e, MigrateError::NoSuchColumn { .. }), "{e}");
+                let e = err(ColumnJob::new(Operation::Encrypt, &t, "born")).await;
+                assert!(matches!(e, MigrateError::UnsupportedType { .. }), "{e}");
+                let e = err(ColumnJob::new(Operation::Encrypt, &t, "code")).await;
+                assert!(e.to_string().contains("too narrow"), "{e}");
+                let e = err(ColumnJob::new(Operation::Encrypt, &t, "n")).await;
+                assert!(e.to_string().contains("cannot hold envelopes"), "{e}");
+                // A keyring that cannot open the existing values: rotate names the row, writes nothing.
+                job(&pool, &ColumnJob::new(Operation::Encrypt, &t, "secret"), &keyring).await;
+                let stored = read_text(&pool, &t, "secret").await;
+                let mut other = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+                other.rotate().unwrap();
+                let summary = job(&pool, &ColumnJob::new(Operation::Rotate, &t, "secret"), &other).await;
+                assert_eq!((summary.written, summary.failed), (0, 1));
+                assert_eq!(summary.verification.unwrap().failed_to_open, 1);
+                assert_eq!(read_text(&pool, &t, "secret").await, stored);
+                let _: Value = keyring.open(&Context::new(t.as_str(), "secret").unwrap(), stored[0].1.as_ref().unwrap().as_bytes()).unwrap();
+            }
+        }
+    };
+}
+
+suite!(sqlite, "sqlite");
+suite!(postgres, "postgres");
+suite!(mysql, "mysql");
