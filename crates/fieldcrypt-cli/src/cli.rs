@@ -68,6 +68,9 @@ pub(crate) struct ColumnArgs {
     /// Rows per batch (one read and one compare-and-swap statement each).
     #[arg(long, default_value_t = 1000)]
     pub(crate) batch: usize,
+    /// Batch writes in flight at once, each on its own connection.
+    #[arg(long, default_value_t = 3)]
+    pub(crate) parallel: usize,
     /// At most this many rows written per second.
     #[arg(long)]
     pub(crate) rows_per_sec: Option<f64>,

@@ -33,8 +33,10 @@ pub(crate) struct Loaded {
     pub(crate) master_key: Option<MasterKeyNote>,
 }
 
+/// Two worker threads: column jobs read, seal and write batches concurrently.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread()
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()?)
 }

@@ -308,6 +308,68 @@ where
     }
 }
 
+fn key_cell(key: Key) -> Cell {
+    match key {
+        Key::Int(v) => Cell::Int(v),
+        Key::Text(v) => Cell::Text(v),
+    }
+}
+
+/// One column of a batch, as a PostgreSQL array.
+enum PgColumn {
+    Text(Vec<String>),
+    Binary(Vec<Vec<u8>>),
+    Int(Vec<i64>),
+    Float(Vec<f64>),
+    Bool(Vec<bool>),
+}
+
+impl PgColumn {
+    fn collect(cells: Vec<Cell>, class: Class) -> Result<Self, MigrateError> {
+        let mismatch = || MigrateError::Invalid("internal: a batch mixes value types".to_owned());
+        macro_rules! gather {
+            ($variant:ident) => {
+                PgColumn::$variant(
+                    cells
+                        .into_iter()
+                        .map(|c| match c {
+                            Cell::$variant(v) => Ok(v),
+                            _ => Err(mismatch()),
+                        })
+                        .collect::<Result<_, _>>()?,
+                )
+            };
+        }
+        Ok(match class {
+            Class::Text => gather!(Text),
+            Class::Binary => gather!(Binary),
+            Class::Int => gather!(Int),
+            Class::Float => gather!(Float),
+            Class::Bool => gather!(Bool),
+        })
+    }
+
+    fn sql_type(&self) -> &'static str {
+        match self {
+            PgColumn::Text(_) => "text",
+            PgColumn::Binary(_) => "bytea",
+            PgColumn::Int(_) => "int8",
+            PgColumn::Float(_) => "float8",
+            PgColumn::Bool(_) => "bool",
+        }
+    }
+
+    fn bind(self, query: Query<'_, sqlx::Postgres>) -> Query<'_, sqlx::Postgres> {
+        match self {
+            PgColumn::Text(v) => query.bind(v),
+            PgColumn::Binary(v) => query.bind(v),
+            PgColumn::Int(v) => query.bind(v),
+            PgColumn::Float(v) => query.bind(v),
+            PgColumn::Bool(v) => query.bind(v),
+        }
+    }
+}
+
 /// A resolved job: names checked against the database, classes known, SQL prepared.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
@@ -396,6 +458,24 @@ impl Plan {
                 "UPDATE {t} SET {target} = v.fc_new FROM ({derived}) AS v WHERE {pk} = v.fc_id AND {matches}{still_null}"
             ),
         }
+    }
+
+    /// The batch compare-and-swap on PostgreSQL, over three arrays of the given element types.
+    pub(crate) fn update_unnest(&self, types: [&str; 3]) -> String {
+        let t = self.q(&self.table);
+        let [id, old, new] = types;
+        let still_null = if self.into {
+            format!(" AND {t}.{} IS NULL", self.q(&self.target))
+        } else {
+            String::new()
+        };
+        format!(
+            "UPDATE {t} SET {target} = v.fc_new FROM UNNEST($1::{id}[], $2::{old}[], $3::{new}[]) AS v(fc_id, fc_old, fc_new) \
+             WHERE {t}.{pk} = v.fc_id AND {t}.{source} = v.fc_old{still_null}",
+            target = self.q(&self.target),
+            pk = self.q(&self.pk),
+            source = self.q(&self.source),
+        )
     }
 
     /// `SELECT COUNT(*) FROM table WHERE pending`.
@@ -571,8 +651,32 @@ impl Pool {
         if changes.is_empty() {
             return Ok(0);
         }
-        let sql = plan.update(changes.len());
         let during = "write a batch";
+        if let Pool::Postgres(p) = self {
+            // Three array parameters instead of a derived table of 3n: one short statement to
+            // parse and plan, whatever the batch size.
+            let mut ids = Vec::with_capacity(changes.len());
+            let mut olds = Vec::with_capacity(changes.len());
+            let mut news = Vec::with_capacity(changes.len());
+            for change in changes {
+                ids.push(key_cell(change.key));
+                olds.push(change.old);
+                news.push(change.new);
+            }
+            let (ids, olds, news) = (
+                PgColumn::collect(ids, plan.pk_class)?,
+                PgColumn::collect(olds, plan.source_info.class)?,
+                PgColumn::collect(news, plan.target_info.class)?,
+            );
+            let sql = plan.update_unnest([ids.sql_type(), olds.sql_type(), news.sql_type()]);
+            let query = news.bind(olds.bind(ids.bind(sqlx::query(&sql))));
+            return Ok(query
+                .execute(p)
+                .await
+                .map_err(MigrateError::db(during))?
+                .rows_affected());
+        }
+        let sql = plan.update(changes.len());
         with_pool!(self, p => {
             let mut query = sqlx::query(&sql);
             for change in changes {

@@ -6,7 +6,10 @@
 //! column), so a job killed at any moment is resumed by running it again: a batch is one
 //! statement, applied wholly or not at all.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
 
 use fieldcrypt::envelope::HEADER_LEN;
 use fieldcrypt::{Context, Envelope, Keyring, RowKey, Value};
@@ -66,6 +69,8 @@ pub struct Summary {
     pub verification: Option<Verification>,
     /// Wall time.
     pub elapsed: Duration,
+    /// Of which the verification pass.
+    pub verify_elapsed: Duration,
 }
 
 impl Summary {
@@ -324,7 +329,7 @@ pub async fn run(
         failed: 0,
         pass: 0,
     };
-    let mut failed_keys: Vec<Key> = Vec::new();
+    let mut failed: BTreeSet<Key> = BTreeSet::new();
     if options.dry_run {
         return Ok(Summary {
             operation: job.operation,
@@ -336,18 +341,25 @@ pub async fn run(
             passes: 0,
             verification: None,
             elapsed: started.elapsed(),
+            verify_elapsed: Duration::ZERO,
         });
     }
     loop {
         state.pass += 1;
         let written_before = state.written;
-        let mut cursor: Option<Key> = None;
+        // Up to `parallel` batch writes in flight, each on its own connection, while the next
+        // batch is read and sealed: the database and the sealing overlap.
+        let mut writes: JoinSet<Result<(u64, u64), MigrateError>> = JoinSet::new();
+        let read = |cursor: Option<Key>| {
+            let (pool, plan, limit) = (pool.clone(), plan.clone(), options.batch);
+            tokio::spawn(async move { pool.fetch_pending(&plan, cursor.as_ref(), limit).await })
+        };
+        let mut next = read(None);
         loop {
-            let batch = pool
-                .fetch_pending(&plan, cursor.as_ref(), options.batch)
-                .await?;
+            let batch = joined(next.await)?;
             let Some((last, _)) = batch.last() else { break };
-            cursor = Some(last.clone());
+            // The next batch is read while this one is sealed and written.
+            next = read(Some(last.clone()));
             let mut changes = Vec::with_capacity(batch.len());
             for (key, cell) in batch {
                 match transform(job, &plan, keyring, &key, &cell)? {
@@ -356,22 +368,23 @@ pub async fn run(
                         old: cell,
                         new,
                     }),
+                    // Counted once, on the first pass that meets it.
                     None => {
-                        // Counted once, on the first pass that meets it.
-                        if !failed_keys.contains(&key) {
+                        if failed.insert(key.clone()) {
                             state.failed += 1;
-                            if failed_keys.len() < 100 {
-                                failed_keys.push(key);
-                            }
                         }
                     }
                 }
             }
-            let attempted = changes.len() as u64;
-            let applied = pool.apply(&plan, changes).await?;
-            state.written += applied;
-            state.concurrent += attempted.saturating_sub(applied);
-            progress(state);
+            while writes.len() >= options.parallel.max(1) {
+                finish_write(&mut writes, &mut state, progress).await?;
+            }
+            let (pool, plan) = (pool.clone(), plan.clone());
+            writes.spawn(async move {
+                let attempted = changes.len() as u64;
+                let applied = pool.apply(&plan, changes).await?;
+                Ok((attempted, applied))
+            });
             if let Some(limit) = options.rows_per_sec.filter(|l| *l > 0.0) {
                 let due = Duration::from_secs_f64(state.written as f64 / limit);
                 if let Some(wait) = due.checked_sub(started.elapsed()) {
@@ -379,24 +392,55 @@ pub async fn run(
                 }
             }
         }
+        while !writes.is_empty() {
+            finish_write(&mut writes, &mut state, progress).await?;
+        }
         // A pass that wrote nothing leaves only rows that cannot be transformed (or that the
         // application keeps rewriting faster than a pass): stop there.
         if state.written == written_before || state.pass >= options.max_passes.max(1) {
             break;
         }
     }
+    let verify_started = Instant::now();
     let verification = verify(pool, job, &plan, keyring, options.batch).await?;
+    let verify_elapsed = verify_started.elapsed();
     Ok(Summary {
         operation: job.operation,
         pending_at_start,
         written: state.written,
         concurrent: state.concurrent,
         failed: state.failed,
-        failed_keys: failed_keys.iter().map(ToString::to_string).collect(),
+        failed_keys: failed.iter().take(100).map(ToString::to_string).collect(),
         passes: state.pass,
         verification: Some(verification),
         elapsed: started.elapsed(),
+        verify_elapsed,
     })
+}
+
+/// The result of a spawned task (a read), with a panic or cancellation as an error.
+fn joined<T>(
+    result: Result<Result<T, MigrateError>, tokio::task::JoinError>,
+) -> Result<T, MigrateError> {
+    result.map_err(|e| MigrateError::Invalid(format!("a batch read stopped: {e}")))?
+}
+
+/// Waits for one batch write and counts it. A failed write fails the job (the other writes in
+/// flight are aborted when the set is dropped; each is one statement, applied wholly or not).
+async fn finish_write(
+    writes: &mut JoinSet<Result<(u64, u64), MigrateError>>,
+    state: &mut Progress,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), MigrateError> {
+    let Some(joined) = writes.join_next().await else {
+        return Ok(());
+    };
+    let (attempted, applied) =
+        joined.map_err(|e| MigrateError::Invalid(format!("a batch write stopped: {e}")))??;
+    state.written += applied;
+    state.concurrent += attempted.saturating_sub(applied);
+    progress(*state);
+    Ok(())
 }
 
 /// Reads every non-NULL value of the column the job wrote and checks it.
@@ -419,13 +463,19 @@ async fn verify(
     };
     let primary = keyring.primary();
     let mut result = Verification::default();
-    let mut cursor: Option<Key> = None;
+    let read = |cursor: Option<Key>| {
+        let (pool, plan, column) = (pool.clone(), plan.clone(), column.clone());
+        tokio::spawn(async move {
+            pool.fetch_all(&plan, &column, class, cursor.as_ref(), batch)
+                .await
+        })
+    };
+    let mut next = read(None);
     loop {
-        let rows = pool
-            .fetch_all(plan, &column, class, cursor.as_ref(), batch)
-            .await?;
+        let rows = joined(next.await)?;
         let Some((last, _)) = rows.last() else { break };
-        cursor = Some(last.clone());
+        // The next batch is read while this one is opened.
+        next = read(Some(last.clone()));
         for (key, cell) in rows {
             result.checked += 1;
             let bytes = envelope_bytes(&cell);

@@ -77,8 +77,10 @@ impl ColumnJob {
 /// How a job runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOptions {
-    /// Rows read and written per transaction.
+    /// Rows read and written per statement.
     pub batch: usize,
+    /// Batch writes in flight at once, each on its own connection (1: strictly one at a time).
+    pub parallel: usize,
     /// A ceiling on rows written per second (`None`: as fast as the database goes).
     pub rows_per_sec: Option<f64>,
     /// Count what would change and check the columns; write nothing.
@@ -93,6 +95,7 @@ impl Default for RunOptions {
     fn default() -> Self {
         Self {
             batch: 1000,
+            parallel: 3,
             rows_per_sec: None,
             dry_run: false,
             max_passes: 10,

@@ -96,8 +96,12 @@ fn print_summary(what: &str, s: &Summary) {
     }
     match &s.verification {
         Some(v) => println!(
-            "verification: {} values read back: {} good, {} left to do, {} do not open",
-            v.checked, v.good, v.left, v.failed_to_open
+            "verification: {} values read back: {} good, {} left to do, {} do not open ({:.1} s)",
+            v.checked,
+            v.good,
+            v.left,
+            v.failed_to_open,
+            s.verify_elapsed.as_secs_f64()
         ),
         None => println!("dry run: nothing written"),
     }
@@ -118,6 +122,7 @@ pub(crate) fn run(operation: Operation, args: &ColumnArgs) -> Result<()> {
     }
     let options = RunOptions {
         batch: args.batch,
+        parallel: args.parallel,
         rows_per_sec: args.rows_per_sec,
         dry_run: args.dry_run,
         max_passes: args.max_passes,
