@@ -306,6 +306,53 @@ fn transform(
     })
 }
 
+/// A transformed row: its key, the value read, and what it becomes (`None`: it cannot be).
+type Transformed = (Key, Cell, Option<Cell>);
+
+/// [`transform`] over a batch, on as many threads as the machine has (up to 4): sealing and
+/// opening are the job's own CPU work, and a batch's rows are independent.
+fn transform_batch(
+    job: &ColumnJob,
+    plan: &Plan,
+    keyring: &Keyring,
+    batch: Vec<(Key, Cell)>,
+) -> Result<Vec<Transformed>, MigrateError> {
+    let one = |rows: Vec<(Key, Cell)>| -> Result<Vec<Transformed>, MigrateError> {
+        rows.into_iter()
+            .map(|(key, cell)| {
+                let new = transform(job, plan, keyring, &key, &cell)?;
+                Ok((key, cell, new))
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if threads < 2 || batch.len() < 256 {
+        return one(batch);
+    }
+    let chunk = batch.len().div_ceil(threads);
+    let mut rest = batch;
+    let mut parts = Vec::with_capacity(threads);
+    while rest.len() > chunk {
+        let tail = rest.split_off(chunk);
+        parts.push(rest);
+        rest = tail;
+    }
+    parts.push(rest);
+    std::thread::scope(|scope| {
+        let mut parts = parts.into_iter();
+        let first = parts.next().unwrap_or_default();
+        let handles: Vec<_> = parts.map(|part| scope.spawn(move || one(part))).collect();
+        let mut out = one(first)?;
+        for handle in handles {
+            let part = handle
+                .join()
+                .map_err(|_| MigrateError::Invalid("a sealing thread stopped".to_owned()))??;
+            out.extend(part);
+        }
+        Ok(out)
+    })
+}
+
 /// Runs `job` to completion: passes until a pass finds nothing it can write, then verifies.
 pub async fn run(
     pool: &Pool,
@@ -361,8 +408,8 @@ pub async fn run(
             // The next batch is read while this one is sealed and written.
             next = read(Some(last.clone()));
             let mut changes = Vec::with_capacity(batch.len());
-            for (key, cell) in batch {
-                match transform(job, &plan, keyring, &key, &cell)? {
+            for (key, cell, new) in transform_batch(job, &plan, keyring, batch)? {
+                match new {
                     Some(new) => changes.push(Change {
                         key,
                         old: cell,
