@@ -37,6 +37,28 @@ pub(crate) enum Command {
     Rotate(ColumnArgs),
     /// Decrypt a column back to plaintext (in place or into another column), for a rollback.
     DecryptColumn(ColumnArgs),
+    /// Report the state of a table's encrypted columns: plaintext left, unknown or retired key
+    /// ids, values that do not open. Read-only; exit code 0 only when clean.
+    Doctor(DoctorArgs),
+}
+
+/// `doctor`.
+#[derive(Args, Debug)]
+pub(crate) struct DoctorArgs {
+    #[command(flatten)]
+    pub(crate) keyring: KeyringArg,
+    /// postgres://, mysql:// (MariaDB too) or sqlite: URL.
+    #[arg(long, env = "DATABASE_URL")]
+    pub(crate) database_url: String,
+    /// The table.
+    #[arg(long)]
+    pub(crate) table: String,
+    /// The primary key column (default: the table's single-column primary key).
+    #[arg(long)]
+    pub(crate) pk: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// One column job (`encrypt-column`, `rotate`, `decrypt-column`).

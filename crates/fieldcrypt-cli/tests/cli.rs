@@ -552,3 +552,104 @@ fn aws_kms_provider_init_check_and_rewrap_away() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn encrypt_column_and_doctor_on_sqlite() {
+    let dir = setup();
+    let db = dir.path().join("app.db");
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let exec = |sql: &str| {
+        rt.block_on(async {
+            let pool = sqlx::SqlitePool::connect(&url).await?;
+            sqlx::raw_sql(sql).execute(&pool).await?;
+            pool.close().await;
+            Ok::<_, sqlx::Error>(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    };
+    exec(
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT, note TEXT); INSERT INTO people VALUES (1, 'a@x.org', 'n'), (2, NULL, 'n'), (3, '', 'n'), (4, 'd@x.org', 'n')",
+    );
+    let out = fieldcrypt(
+        dir.path(),
+        &[
+            "encrypt-column",
+            "--database-url",
+            &url,
+            "--table",
+            "people",
+            "--column",
+            "email",
+        ],
+        b"",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout)
+            .contains("verification: 3 values read back: 3 good, 0 left to do, 0 do not open"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = fieldcrypt(
+        dir.path(),
+        &[
+            "doctor",
+            "--database-url",
+            &url,
+            "--table",
+            "people",
+            "--json",
+        ],
+        b"",
+    );
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report["clean"], true);
+    assert_eq!(report["columns"][0]["column"], "email");
+    assert_eq!(report["columns"][0]["open_by_column"], 3);
+    assert_eq!(report["columns"][1]["encrypted"], false);
+
+    // Plaintext written by an old deploy: doctor names the row and exits 9.
+    exec("INSERT INTO people VALUES (5, 'leaked@x.org', 'n')");
+    let out = fieldcrypt(
+        dir.path(),
+        &["doctor", "--database-url", &url, "--table", "people"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(9), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("row 5: plaintext"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        !text(&out.stdout).contains("leaked"),
+        "no plaintext in the report"
+    );
+
+    // A table that does not exist: one line, exit 8, nothing written.
+    let out = fieldcrypt(
+        dir.path(),
+        &[
+            "encrypt-column",
+            "--database-url",
+            &url,
+            "--table",
+            "nope",
+            "--column",
+            "email",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(8));
+    assert!(
+        text(&out.stderr).contains("table \"nope\" does not exist"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -199,6 +199,17 @@ pub(crate) enum Cell {
     Bool(bool),
 }
 
+impl Cell {
+    /// The bytes of a text or binary value, where an envelope can be.
+    pub(crate) fn envelope_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Cell::Text(v) => Some(v.as_bytes()),
+            Cell::Binary(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
 impl core::fmt::Debug for Cell {
     /// The kind only: cells hold plaintext.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -239,6 +250,31 @@ fn classify(sql_type: &str) -> Option<Class> {
     } else {
         None
     }
+}
+
+/// A column's class from its SQL type; `Err(sql_type)` when no class fits.
+fn column_info(sql_type: String, max_len: Option<i64>) -> Result<ColumnInfo, String> {
+    // MySQL's tinyint(1) is its boolean.
+    let class = if sql_type.eq_ignore_ascii_case("tinyint(1)") {
+        Some(Class::Bool)
+    } else {
+        classify(sql_type.split('(').next().unwrap_or(&sql_type).trim())
+    };
+    let Some(class) = class else {
+        return Err(sql_type);
+    };
+    let max_len = max_len.or_else(|| match sql_type.to_ascii_lowercase().split('(').next() {
+        Some("varbinary" | "binary" | "varchar" | "char") => sql_type
+            .split(['(', ')'])
+            .nth(1)
+            .and_then(|n| n.trim().parse().ok()),
+        _ => None,
+    });
+    Ok(ColumnInfo {
+        class,
+        sql_type,
+        max_len,
+    })
 }
 
 /// Reads column `index` of `row` as `class`; `None` for NULL.
@@ -492,17 +528,17 @@ impl Plan {
 pub(crate) type Pending = (Key, Cell);
 
 impl Pool {
-    /// The column's class and type, or a clear error if the table or column does not exist.
-    pub(crate) async fn describe(
+    /// Every column of `table` in order, with its class (`Err`: a type jobs cannot handle,
+    /// with its SQL name), or [`MigrateError::NoSuchTable`].
+    pub(crate) async fn columns(
         &self,
         table: &str,
-        column: &str,
-    ) -> Result<ColumnInfo, MigrateError> {
-        let during = "describe column";
+    ) -> Result<Vec<(String, Result<ColumnInfo, String>)>, MigrateError> {
+        let during = "describe the table";
         let rows: Vec<(String, String, Option<i64>)> = match self {
             Pool::Postgres(p) => sqlx::query_as(
                 "SELECT column_name::text, data_type::text, character_maximum_length::int8 FROM information_schema.columns \
-                 WHERE table_schema = current_schema() AND table_name = $1",
+                 WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
             )
             .bind(table)
             .fetch_all(p)
@@ -510,13 +546,13 @@ impl Pool {
             .map_err(MigrateError::db(during))?,
             Pool::MySql(p) => sqlx::query_as(
                 "SELECT CAST(column_name AS CHAR), CAST(column_type AS CHAR), CAST(character_maximum_length AS SIGNED) \
-                 FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?",
+                 FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
             )
             .bind(table)
             .fetch_all(p)
             .await
             .map_err(MigrateError::db(during))?,
-            Pool::Sqlite(p) => sqlx::query_as("SELECT name, type, NULL FROM pragma_table_info(?)")
+            Pool::Sqlite(p) => sqlx::query_as("SELECT name, type, NULL FROM pragma_table_info(?) ORDER BY cid")
                 .bind(table)
                 .fetch_all(p)
                 .await
@@ -525,36 +561,33 @@ impl Pool {
         if rows.is_empty() {
             return Err(MigrateError::NoSuchTable(table.to_owned()));
         }
-        let (_, sql_type, max_len) = rows
+        Ok(rows
             .into_iter()
-            .find(|(name, _, _)| name == column)
+            .map(|(name, sql_type, max_len)| (name, column_info(sql_type, max_len)))
+            .collect())
+    }
+
+    /// The column's class and type, or a clear error if the table or column does not exist or
+    /// its type is not supported.
+    pub(crate) async fn describe(
+        &self,
+        table: &str,
+        column: &str,
+    ) -> Result<ColumnInfo, MigrateError> {
+        let (_, info) = self
+            .columns(table)
+            .await?
+            .into_iter()
+            .find(|(name, _)| name == column)
             .ok_or_else(|| MigrateError::NoSuchColumn {
                 table: table.to_owned(),
                 column: column.to_owned(),
             })?;
-        // MySQL's tinyint(1) is its boolean.
-        let class = if sql_type.eq_ignore_ascii_case("tinyint(1)") {
-            Some(Class::Bool)
-        } else {
-            classify(sql_type.split('(').next().unwrap_or(&sql_type).trim())
-        };
-        let class = class.ok_or_else(|| MigrateError::UnsupportedType {
+        info.map_err(|sql_type| MigrateError::UnsupportedType {
             table: table.to_owned(),
             column: column.to_owned(),
-            sql_type: sql_type.clone(),
-            why: "is not supported yet (text, binary, integer, float and boolean columns are); copy it into a text column first",
-        })?;
-        let max_len = max_len.or_else(|| match sql_type.to_ascii_lowercase().split('(').next() {
-            Some("varbinary" | "binary" | "varchar" | "char") => sql_type
-                .split(['(', ')'])
-                .nth(1)
-                .and_then(|n| n.trim().parse().ok()),
-            _ => None,
-        });
-        Ok(ColumnInfo {
-            class,
             sql_type,
-            max_len,
+            why: "is not supported yet (text, binary, integer, float and boolean columns are); copy it into a text column first",
         })
     }
 

@@ -242,14 +242,6 @@ fn from_value(value: Value, class: Class) -> Option<Cell> {
     })
 }
 
-fn envelope_bytes(cell: &Cell) -> Option<&[u8]> {
-    match cell {
-        Cell::Text(v) => Some(v.as_bytes()),
-        Cell::Binary(v) => Some(v),
-        _ => None,
-    }
-}
-
 fn seal(
     keyring: &Keyring,
     context: &Context,
@@ -275,7 +267,11 @@ fn transform(
         Operation::Encrypt => {
             // In place, a value that parses as an envelope under a key this keyring lacks is
             // neither plaintext nor ours: report it.
-            if !plan.into && envelope_bytes(cell).is_some_and(|b| Envelope::parse(b).is_ok()) {
+            if !plan.into
+                && cell
+                    .envelope_bytes()
+                    .is_some_and(|b| Envelope::parse(b).is_ok())
+            {
                 return Ok(None);
             }
             Some(seal(
@@ -286,7 +282,7 @@ fn transform(
             )?)
         }
         Operation::Rotate => {
-            let Some(bytes) = envelope_bytes(cell) else {
+            let Some(bytes) = cell.envelope_bytes() else {
                 return Ok(None);
             };
             match keyring.open::<Value>(&context, bytes) {
@@ -295,7 +291,7 @@ fn transform(
             }
         }
         Operation::Decrypt => {
-            let Some(bytes) = envelope_bytes(cell) else {
+            let Some(bytes) = cell.envelope_bytes() else {
                 return Ok(None);
             };
             match keyring.open::<Value>(&context, bytes) {
@@ -525,7 +521,7 @@ async fn verify(
         next = read(Some(last.clone()));
         for (key, cell) in rows {
             result.checked += 1;
-            let bytes = envelope_bytes(&cell);
+            let bytes = cell.envelope_bytes();
             let envelope = bytes.and_then(|b| Envelope::parse(b).ok());
             match (job.operation, envelope) {
                 (Operation::Decrypt, None) => result.good += 1,

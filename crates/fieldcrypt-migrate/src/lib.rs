@@ -3,7 +3,8 @@
 //! Online, crash-safe jobs over existing columns, for PostgreSQL, MySQL/MariaDB and SQLite:
 //! encrypt a plaintext column (in place or into another column), rotate envelopes to the primary
 //! key, and decrypt back to plaintext for a rollback. The `fieldcrypt` command drives them
-//! (`encrypt-column`, `rotate`, `decrypt-column`).
+//! (`encrypt-column`, `rotate`, `decrypt-column`), and [`doctor`] reports what state a table's
+//! encrypted columns are in.
 //!
 //! How a job stays safe while the application keeps writing:
 //!
@@ -26,11 +27,13 @@
 #![forbid(unsafe_code)]
 
 pub mod db;
+pub mod doctor;
 pub mod engine;
 pub mod error;
 pub mod spec;
 
 pub use db::{Class, ColumnInfo, Key, Pool};
+pub use doctor::{ColumnReport, DoctorReport, doctor};
 pub use engine::{Progress, Summary, Verification, run};
 pub use error::MigrateError;
 pub use spec::{ColumnJob, Operation, RunOptions};

@@ -322,6 +322,57 @@ macro_rules! suite {
             }
 
             #[tokio::test]
+            async fn doctor_names_every_kind_of_problem() {
+                let Some((pool, _)) = connect($backend).await else { return };
+                let t = unique("fcm_doctor");
+                exec(&pool, &format!("CREATE TABLE {t} (id BIGINT PRIMARY KEY, email TEXT, extra TEXT, plain TEXT, born DATE)")).await;
+                for i in 1..=40_i64 {
+                    exec(&pool, &format!("INSERT INTO {t} (id, email, extra, plain, born) VALUES ({i}, 'e{i}@x.org', 'x{i}', 'p{i}', '2000-01-01')")).await;
+                }
+                let mut keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+                let under_key_1 = keyring.seal_text(&Context::new(t.as_str(), "email").unwrap(), "old").unwrap();
+                keyring.rotate().unwrap();
+                keyring.retire(fieldcrypt::KeyId::new(1).unwrap()).unwrap();
+                job(&pool, &ColumnJob::new(Operation::Encrypt, &t, "email"), &keyring).await;
+                let mut bound = ColumnJob::new(Operation::Encrypt, &t, "extra");
+                bound.bind_row = true;
+                job(&pool, &bound, &keyring).await;
+                let clean = fieldcrypt_migrate::doctor(&pool, &t, None, &keyring, 7).await.unwrap();
+                assert!(clean.is_clean(), "{clean:?}");
+                assert_eq!(clean.columns.len(), 3);
+                assert_eq!(clean.skipped.len(), 1, "the date column is not read");
+
+                // One of each problem.
+                let mut stranger = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+                stranger.rotate().unwrap();
+                stranger.rotate().unwrap();
+                let unknown = stranger.seal_text(&Context::new(t.as_str(), "email").unwrap(), "?").unwrap();
+                exec(&pool, &format!("UPDATE {t} SET email = 'left behind' WHERE id = 3")).await;
+                exec(&pool, &format!("UPDATE {t} SET email = '{under_key_1}' WHERE id = 4")).await;
+                exec(&pool, &format!("UPDATE {t} SET email = '{unknown}' WHERE id = 5")).await;
+                let moved = match &pool {
+                    Pool::MySql(_) => format!("UPDATE {t} AS a JOIN {t} AS b ON b.id = 1 SET a.extra = b.extra WHERE a.id = 6"),
+                    _ => format!("UPDATE {t} SET extra = (SELECT extra FROM {t} WHERE id = 1) WHERE id = 6"),
+                };
+                exec(&pool, &moved).await;
+                let report = fieldcrypt_migrate::doctor(&pool, &t, None, &keyring, 7).await.unwrap();
+                assert!(!report.is_clean());
+                let column = |name: &str| report.columns.iter().find(|c| c.column == name).unwrap().clone();
+                let email = column("email");
+                assert_eq!(
+                    (email.values, email.envelopes, email.plaintext, email.retired_key, email.unknown_key, email.fail_to_open, email.open_by_column),
+                    (40, 39, 1, 1, 1, 0, 37)
+                );
+                assert_eq!(email.by_key.get(&2), Some(&37));
+                assert!(email.examples.iter().any(|e| e.starts_with("3: plaintext")), "{:?}", email.examples);
+                let extra = column("extra");
+                assert_eq!((extra.open_by_row, extra.open_by_column, extra.fail_to_open), (39, 0, 1));
+                assert!(extra.examples[0].starts_with("6: does not open"), "{:?}", extra.examples);
+                let plain = column("plain");
+                assert!(!plain.is_encrypted() && plain.problems() == 0 && plain.examples.is_empty());
+            }
+
+            #[tokio::test]
             async fn bad_input_is_a_clear_error_and_changes_nothing() {
                 let Some((pool, _)) = connect($backend).await else { return };
                 let t = unique("fcm_bad");

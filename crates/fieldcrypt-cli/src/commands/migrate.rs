@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result, bail};
 use fieldcrypt_migrate::{ColumnJob, Operation, Pool, Progress, RunOptions, Summary};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::ColumnArgs;
+use crate::cli::{ColumnArgs, DoctorArgs};
 use crate::keys;
 
 /// A job that ended with rows left or failed (exit code 9).
@@ -147,6 +147,115 @@ pub(crate) fn run(operation: Operation, args: &ColumnArgs) -> Result<()> {
                 .verification
                 .as_ref()
                 .map_or(0, |v| v.left + v.failed_to_open)
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
+    let loaded = keys::load(&args.keyring)?;
+    let report = loaded
+        .runtime()
+        .block_on(async {
+            let pool = Pool::connect(&args.database_url).await?;
+            fieldcrypt_migrate::doctor(
+                &pool,
+                &args.table,
+                args.pk.as_deref(),
+                loaded.keyring(),
+                1000,
+            )
+            .await
+        })
+        .with_context(|| format!("doctor {}", args.table))?;
+    if args.json {
+        let columns: Vec<_> = report
+            .columns
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "column": c.column,
+                    "sql_type": c.sql_type,
+                    "encrypted": c.is_encrypted(),
+                    "values": c.values,
+                    "envelopes": c.envelopes,
+                    "plaintext": c.plaintext,
+                    "by_key": c.by_key,
+                    "unknown_key": c.unknown_key,
+                    "retired_key": c.retired_key,
+                    "open_by_column": c.open_by_column,
+                    "open_by_row": c.open_by_row,
+                    "fail_to_open": c.fail_to_open,
+                    "problems": c.problems(),
+                    "examples": c.examples,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "table": report.table,
+                "clean": report.is_clean(),
+                "columns": columns,
+                "skipped": report.skipped,
+            })
+        );
+    } else {
+        println!("table {}", report.table);
+        for c in &report.columns {
+            if !c.is_encrypted() {
+                println!(
+                    "  {:<24} {} values, no envelopes (not encrypted)",
+                    c.column, c.values
+                );
+                continue;
+            }
+            let keys: Vec<String> = c
+                .by_key
+                .iter()
+                .map(|(k, n)| format!("key {k}: {n}"))
+                .collect();
+            println!(
+                "  {:<24} {} values: {} envelopes ({}), {} plaintext; open by column {}, by row {}; unknown key {}, retired key {}, do not open {}",
+                c.column,
+                c.values,
+                c.envelopes,
+                keys.join(", "),
+                c.plaintext,
+                c.open_by_column,
+                c.open_by_row,
+                c.unknown_key,
+                c.retired_key,
+                c.fail_to_open
+            );
+            for example in &c.examples {
+                println!("      row {example}");
+            }
+        }
+        if !report.skipped.is_empty() {
+            println!(
+                "  not read (not text or binary): {}",
+                report.skipped.join(", ")
+            );
+        }
+        println!(
+            "{}",
+            if report.is_clean() {
+                "clean"
+            } else {
+                "problems found"
+            }
+        );
+    }
+    if !report.is_clean() {
+        let problems: u64 = report
+            .columns
+            .iter()
+            .map(fieldcrypt_migrate::ColumnReport::problems)
+            .sum();
+        bail!(Incomplete(format!(
+            "doctor {}: {problems} problem value(s)",
+            report.table
         )));
     }
     Ok(())
