@@ -46,24 +46,15 @@ pub(crate) enum Command {
 #[derive(Args, Debug)]
 pub(crate) struct DoctorArgs {
     #[command(flatten)]
-    pub(crate) keyring: KeyringArg,
-    /// postgres://, mysql:// (MariaDB too) or sqlite: URL.
-    #[arg(long, env = "DATABASE_URL")]
-    pub(crate) database_url: String,
-    /// The table.
-    #[arg(long)]
-    pub(crate) table: String,
-    /// The primary key column (default: the table's single-column primary key).
-    #[arg(long)]
-    pub(crate) pk: Option<String>,
+    pub(crate) on: TableArgs,
     /// Print the report as JSON.
     #[arg(long)]
     pub(crate) json: bool,
 }
 
-/// One column job (`encrypt-column`, `rotate`, `decrypt-column`).
+/// The keyring, the database and the table a job or report works on.
 #[derive(Args, Debug)]
-pub(crate) struct ColumnArgs {
+pub(crate) struct TableArgs {
     #[command(flatten)]
     pub(crate) keyring: KeyringArg,
     /// postgres://, mysql:// (MariaDB too) or sqlite: URL.
@@ -72,15 +63,22 @@ pub(crate) struct ColumnArgs {
     /// The table.
     #[arg(long)]
     pub(crate) table: String,
+    /// The primary key column (default: the table's single-column primary key).
+    #[arg(long)]
+    pub(crate) pk: Option<String>,
+}
+
+/// One column job (`encrypt-column`, `rotate`, `decrypt-column`).
+#[derive(Args, Debug)]
+pub(crate) struct ColumnArgs {
+    #[command(flatten)]
+    pub(crate) on: TableArgs,
     /// The column read.
     #[arg(long)]
     pub(crate) column: String,
     /// Write into this (existing) column instead of in place; a row is pending while it is NULL.
     #[arg(long)]
     pub(crate) into: Option<String>,
-    /// The primary key column (default: the table's single-column primary key).
-    #[arg(long)]
-    pub(crate) pk: Option<String>,
     /// The `table.column` bound into envelopes (default: the table and the encrypted column).
     #[arg(long)]
     pub(crate) context: Option<String>,

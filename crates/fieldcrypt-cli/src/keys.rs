@@ -131,6 +131,16 @@ pub(crate) fn provider_for(
     })
 }
 
+/// A string setting the document records for its provider.
+#[cfg(any(feature = "vault", feature = "aws-kms"))]
+fn setting(doc: &fieldcrypt::KeyringDocument, name: &str) -> Option<String> {
+    doc.kek
+        .settings
+        .get(name)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+}
+
 /// Loads the keyring named on the command line.
 pub(crate) fn load(arg: &KeyringArg) -> Result<Loaded> {
     let runtime = runtime()?;
@@ -277,13 +287,7 @@ mod vault {
     }
 
     pub(super) fn from_settings(doc: &fieldcrypt::KeyringDocument) -> Result<VaultProvider> {
-        let s = |n: &str| {
-            doc.kek
-                .settings
-                .get(n)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
+        let s = |name: &str| super::setting(doc, name);
         let address = std::env::var("VAULT_ADDR")
             .ok()
             .or_else(|| s("address"))
@@ -338,13 +342,7 @@ mod aws {
         doc: &fieldcrypt::KeyringDocument,
         runtime: &tokio::runtime::Runtime,
     ) -> Result<AwsKmsProvider> {
-        let s = |n: &str| {
-            doc.kek
-                .settings
-                .get(n)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
+        let s = |name: &str| super::setting(doc, name);
         let key = s("key_id").ok_or_else(|| anyhow!("the keyring names no KMS key"))?;
         connect(&key, s("region"), None, runtime)
     }

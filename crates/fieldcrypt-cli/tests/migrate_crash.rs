@@ -109,6 +109,18 @@ fn run_with_kills(dir: &Path, url: &str, args: &[&str], kills: usize) -> (usize,
     }
 }
 
+/// [`run_with_kills`] with ten kills, off the async runtime (the writer keeps running on it).
+async fn killed_ten_times(dir: &Path, url: &str, args: &[&str]) -> usize {
+    let (dir, url) = (dir.to_owned(), url.to_owned());
+    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_with_kills(&dir, &url, &args, 10).0
+    })
+    .await
+    .unwrap()
+}
+
 async fn crash_test(db: Db, url: &str, backend: &str) {
     let rows: i64 = std::env::var("FIELDCRYPT_CRASH_ROWS")
         .ok()
@@ -166,21 +178,7 @@ async fn crash_test(db: Db, url: &str, backend: &str) {
     let writer = spawn_writer(None, Arc::clone(&stop), "p");
     let args = ["encrypt-column", "--table", &table, "--column", "secret"];
     let dir_path = dir.path().to_owned();
-    let url_owned = url.to_owned();
-    let (killed, _) = tokio::task::spawn_blocking({
-        let (d, u) = (dir_path.clone(), url_owned.clone());
-        let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
-        move || {
-            run_with_kills(
-                &d,
-                &u,
-                &args.iter().map(String::as_str).collect::<Vec<_>>(),
-                10,
-            )
-        }
-    })
-    .await
-    .unwrap();
+    let killed = killed_ten_times(&dir_path, url, &args).await;
     stop.store(true, Ordering::Relaxed);
     let mut last = writer.await.unwrap();
     // (With the default 200,000 rows the job outlives all ten; a small FIELDCRYPT_CRASH_ROWS
@@ -207,20 +205,7 @@ async fn crash_test(db: Db, url: &str, backend: &str) {
     .into_keyring();
     let writer = spawn_writer(Some(writer_keys), Arc::clone(&stop), "r");
     let rotate = ["rotate", "--table", &table, "--column", "secret"];
-    let (killed_rotate, _) = tokio::task::spawn_blocking({
-        let (d, u) = (dir_path.clone(), url_owned.clone());
-        let args: Vec<String> = rotate.iter().map(|s| (*s).to_owned()).collect();
-        move || {
-            run_with_kills(
-                &d,
-                &u,
-                &args.iter().map(String::as_str).collect::<Vec<_>>(),
-                10,
-            )
-        }
-    })
-    .await
-    .unwrap();
+    let killed_rotate = killed_ten_times(&dir_path, url, &rotate).await;
     stop.store(true, Ordering::Relaxed);
     last.extend(writer.await.unwrap());
     assert!(

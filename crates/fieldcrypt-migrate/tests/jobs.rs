@@ -413,3 +413,101 @@ macro_rules! suite {
 suite!(sqlite, "sqlite");
 suite!(postgres, "postgres");
 suite!(mysql, "mysql");
+
+/// The database goes away mid-run (its server ends every connection of the job, repeatedly):
+/// the job stops with a database error or carries on over new connections, and either way no
+/// row is damaged and a second run finishes the column.
+#[tokio::test]
+async fn postgres_connections_killed_mid_run_damage_nothing() {
+    let base = url(
+        "FIELDCRYPT_TEST_POSTGRES_URL",
+        "postgres://postgres@127.0.0.1:5432/test",
+    );
+    let Some((admin, _)) = connect("postgres").await else {
+        return;
+    };
+    let Pool::Postgres(admin_pool) = &admin else {
+        unreachable!()
+    };
+    let app = unique("fcm_gone");
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let pool = Pool::connect(&format!("{base}{sep}application_name={app}"))
+        .await
+        .unwrap();
+    let t = unique("fcm_gone");
+    exec(
+        &admin,
+        &format!("CREATE TABLE {t} (id BIGINT PRIMARY KEY, secret TEXT)"),
+    )
+    .await;
+    exec(
+        &admin,
+        &format!("INSERT INTO {t} SELECT g, 'value-' || g FROM generate_series(1, 20000) g"),
+    )
+    .await;
+    let keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+    let encrypt = ColumnJob::new(Operation::Encrypt, &t, "secret");
+    let slow = RunOptions {
+        batch: 200,
+        rows_per_sec: Some(8000.0),
+        ..RunOptions::default()
+    };
+    let killer = {
+        let (admin_pool, app) = (admin_pool.clone(), app.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+            let mut ended = 0_i64;
+            for _ in 0..20 {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+                )
+                .bind(&app)
+                .fetch_one(&admin_pool)
+                .await
+                .unwrap();
+                ended += n;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            ended
+        })
+    };
+    let outcome = run(&pool, &encrypt, &keyring, &slow, &mut |_| {}).await;
+    let ended = killer.await.unwrap();
+    assert!(ended > 0, "no connection of the job was ended");
+    eprintln!(
+        "connections ended: {ended}; the job {}",
+        match &outcome {
+            Ok(s) => format!(
+                "carried on over new connections ({} rows written)",
+                s.written
+            ),
+            Err(e) => format!("stopped: {e}"),
+        }
+    );
+    match &outcome {
+        Err(MigrateError::Database { .. }) => {}
+        Ok(summary) => assert!(summary.written > 0),
+        Err(other) => panic!("unexpected error: {other}"),
+    }
+    // No row is damaged: each is its original plaintext or an envelope of it.
+    let ctx = Context::new(t.as_str(), "secret").unwrap();
+    let check = |rows: Vec<(i64, Option<String>)>, all_sealed: bool| {
+        for (id, value) in rows {
+            let value = value.unwrap();
+            let expected = format!("value-{id}");
+            if value.starts_with("fc1") {
+                assert_eq!(
+                    keyring.open::<String>(&ctx, value.as_bytes()).unwrap(),
+                    expected
+                );
+            } else {
+                assert!(!all_sealed, "row {id} left as plaintext");
+                assert_eq!(value, expected, "row {id} damaged");
+            }
+        }
+    };
+    check(read_text(&admin, &t, "secret").await, false);
+    let second = job(&admin, &encrypt, &keyring).await;
+    assert!(second.is_clean(), "{second:?}");
+    check(read_text(&admin, &t, "secret").await, true);
+}

@@ -108,10 +108,10 @@ fn print_summary(what: &str, s: &Summary) {
 }
 
 pub(crate) fn run(operation: Operation, args: &ColumnArgs) -> Result<()> {
-    let loaded = keys::load(&args.keyring)?;
-    let mut job = ColumnJob::new(operation, &args.table, &args.column);
+    let loaded = keys::load(&args.on.keyring)?;
+    let mut job = ColumnJob::new(operation, &args.on.table, &args.column);
     job.into.clone_from(&args.into);
-    job.pk.clone_from(&args.pk);
+    job.pk.clone_from(&args.on.pk);
     job.bind_row = args.bind_row;
     if let Some(context) = &args.context {
         let (table, column) = context
@@ -127,10 +127,10 @@ pub(crate) fn run(operation: Operation, args: &ColumnArgs) -> Result<()> {
         dry_run: args.dry_run,
         max_passes: args.max_passes,
     };
-    let what = format!("{} {}.{}", operation.name(), args.table, args.column);
+    let what = format!("{} {}.{}", operation.name(), args.on.table, args.column);
     let mut reporter = Reporter::new(what.clone());
     let summary = loaded.runtime().block_on(async {
-        let pool = Pool::connect(&args.database_url).await?;
+        let pool = Pool::connect(&args.on.database_url).await?;
         fieldcrypt_migrate::run(&pool, &job, loaded.keyring(), &options, &mut |p| {
             reporter.update(p);
         })
@@ -153,21 +153,21 @@ pub(crate) fn run(operation: Operation, args: &ColumnArgs) -> Result<()> {
 }
 
 pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
-    let loaded = keys::load(&args.keyring)?;
+    let loaded = keys::load(&args.on.keyring)?;
     let report = loaded
         .runtime()
         .block_on(async {
-            let pool = Pool::connect(&args.database_url).await?;
+            let pool = Pool::connect(&args.on.database_url).await?;
             fieldcrypt_migrate::doctor(
                 &pool,
-                &args.table,
-                args.pk.as_deref(),
+                &args.on.table,
+                args.on.pk.as_deref(),
                 loaded.keyring(),
                 1000,
             )
             .await
         })
-        .with_context(|| format!("doctor {}", args.table))?;
+        .with_context(|| format!("doctor {}", args.on.table))?;
     if args.json {
         let columns: Vec<_> = report
             .columns
