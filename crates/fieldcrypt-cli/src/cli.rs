@@ -37,6 +37,9 @@ pub(crate) enum Command {
     Rotate(ColumnArgs),
     /// Decrypt a column back to plaintext (in place or into another column), for a rollback.
     DecryptColumn(ColumnArgs),
+    /// Recompute a blind-index column under the keyring's primary index root (after
+    /// `keyring rotate --index-root`), writing only the rows whose value changes.
+    Reindex(ColumnArgs),
     /// Report the state of a table's encrypted columns: plaintext left, unknown or retired key
     /// ids, values that do not open. Read-only; exit code 0 only when clean.
     Doctor(DoctorArgs),
@@ -47,6 +50,10 @@ pub(crate) enum Command {
 pub(crate) struct DoctorArgs {
     #[command(flatten)]
     pub(crate) on: TableArgs,
+    /// Check a blind-index column too: COLUMN=INDEX_COLUMN:NORMALISERS:BITS, e.g.
+    /// email=email_idx:nfkc,trim,casefold:16 (repeatable).
+    #[arg(long)]
+    pub(crate) index: Vec<String>,
     /// Print the report as JSON.
     #[arg(long)]
     pub(crate) json: bool,
@@ -85,6 +92,10 @@ pub(crate) struct ColumnArgs {
     /// Bind every envelope to its row's primary key too (fieldcrypt_sqlx::Sealed).
     #[arg(long)]
     pub(crate) bind_row: bool,
+    /// A blind-index column to fill (encrypt-column) or recompute (reindex):
+    /// COLUMN:NORMALISERS:BITS, e.g. email_idx:nfkc,trim,casefold:16 (a BIGINT column).
+    #[arg(long)]
+    pub(crate) index: Option<String>,
     /// Rows per batch (one read and one compare-and-swap statement each).
     #[arg(long, default_value_t = 1000)]
     pub(crate) batch: usize,

@@ -572,7 +572,7 @@ fn encrypt_column_and_doctor_on_sqlite() {
         .unwrap_or_else(|e| panic!("{e}"));
     };
     exec(
-        "CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT, note TEXT); INSERT INTO people VALUES (1, 'a@x.org', 'n'), (2, NULL, 'n'), (3, '', 'n'), (4, 'd@x.org', 'n')",
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT, note TEXT, email_idx BIGINT); INSERT INTO people (id, email, note) VALUES (1, 'a@x.org', 'n'), (2, NULL, 'n'), (3, '', 'n'), (4, 'D@x.org', 'n')",
     );
     let out = fieldcrypt(
         dir.path(),
@@ -584,6 +584,8 @@ fn encrypt_column_and_doctor_on_sqlite() {
             "people",
             "--column",
             "email",
+            "--index",
+            "email_idx:trim,casefold:16",
         ],
         b"",
     );
@@ -594,6 +596,32 @@ fn encrypt_column_and_doctor_on_sqlite() {
         "{}",
         text(&out.stdout)
     );
+    // The index the CLI wrote is the one `fieldcrypt index` computes for the same definition.
+    let out = fieldcrypt(
+        dir.path(),
+        &[
+            "index",
+            "--index",
+            "people.email.email_idx",
+            "--bits",
+            "16",
+            "--normalize",
+            "trim,casefold",
+            "--int",
+        ],
+        b" d@X.ORG",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let expected = text(&out.stdout).trim().to_owned();
+    let stored = rt
+        .block_on(async {
+            let pool = sqlx::SqlitePool::connect(&url).await?;
+            sqlx::query_scalar::<_, i64>("SELECT email_idx FROM people WHERE id = 4")
+                .fetch_one(&pool)
+                .await
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(expected, stored.to_string());
     let out = fieldcrypt(
         dir.path(),
         &[
@@ -602,6 +630,8 @@ fn encrypt_column_and_doctor_on_sqlite() {
             &url,
             "--table",
             "people",
+            "--index",
+            "email=email_idx:trim,casefold:16",
             "--json",
         ],
         b"",
@@ -615,7 +645,7 @@ fn encrypt_column_and_doctor_on_sqlite() {
     assert_eq!(report["columns"][1]["encrypted"], false);
 
     // Plaintext written by an old deploy: doctor names the row and exits 9.
-    exec("INSERT INTO people VALUES (5, 'leaked@x.org', 'n')");
+    exec("INSERT INTO people (id, email, note) VALUES (5, 'leaked@x.org', 'n')");
     let out = fieldcrypt(
         dir.path(),
         &["doctor", "--database-url", &url, "--table", "people"],

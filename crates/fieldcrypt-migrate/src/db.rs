@@ -229,6 +229,8 @@ pub(crate) struct Change {
     pub(crate) key: Key,
     pub(crate) old: Cell,
     pub(crate) new: Cell,
+    /// The blind-index value to write beside it, when the job fills an index column.
+    pub(crate) index: Option<i64>,
 }
 
 fn classify(sql_type: &str) -> Option<Class> {
@@ -419,6 +421,10 @@ pub(crate) struct Plan {
     pub(crate) target_info: ColumnInfo,
     /// Writing into another column (which must be NULL) rather than in place.
     pub(crate) into: bool,
+    /// A blind-index column read and written beside the envelopes.
+    pub(crate) index_column: Option<String>,
+    /// The index whose values go there.
+    pub(crate) blind_index: Option<std::sync::Arc<fieldcrypt_sqlx::BlindIndex>>,
     /// The SQL condition that makes a row pending (its placeholders come after the cursor's).
     pub(crate) pending: String,
 }
@@ -428,7 +434,15 @@ impl Plan {
         self.dialect.quote(name)
     }
 
-    /// `SELECT pk, source FROM table WHERE pending [AND pk > cursor] ORDER BY pk LIMIT n`.
+    /// `, index_column` when the job has one.
+    fn index_select(&self) -> String {
+        self.index_column
+            .as_deref()
+            .map(|c| format!(", {}", self.q(c)))
+            .unwrap_or_default()
+    }
+
+    /// `SELECT pk, source[, index] FROM table WHERE pending [AND pk > cursor] ORDER BY pk LIMIT n`.
     pub(crate) fn select_pending(&self, after: bool, limit: usize) -> String {
         let cursor = if after {
             format!(" AND {} > {}", self.q(&self.pk), self.dialect.param(1))
@@ -436,15 +450,17 @@ impl Plan {
             String::new()
         };
         format!(
-            "SELECT {pk}, {src} FROM {t} WHERE ({pending}){cursor} ORDER BY {pk} LIMIT {limit}",
+            "SELECT {pk}, {src}{idx} FROM {t} WHERE ({pending}){cursor} ORDER BY {pk} LIMIT {limit}",
             pk = self.q(&self.pk),
             src = self.q(&self.source),
+            idx = self.index_select(),
             t = self.q(&self.table),
             pending = self.pending,
         )
     }
 
-    /// `SELECT pk, column FROM table WHERE column IS NOT NULL [AND pk > cursor] ORDER BY pk LIMIT n`.
+    /// `SELECT pk, column[, index] FROM table WHERE column IS NOT NULL [AND pk > cursor] ORDER BY
+    /// pk LIMIT n`.
     pub(crate) fn select_all(&self, column: &str, after: bool, limit: usize) -> String {
         let cursor = if after {
             format!(" AND {} > {}", self.q(&self.pk), self.dialect.param(1))
@@ -452,28 +468,43 @@ impl Plan {
             String::new()
         };
         format!(
-            "SELECT {pk}, {c} FROM {t} WHERE {c} IS NOT NULL{cursor} ORDER BY {pk} LIMIT {limit}",
+            "SELECT {pk}, {c}{idx} FROM {t} WHERE {c} IS NOT NULL{cursor} ORDER BY {pk} LIMIT {limit}",
             pk = self.q(&self.pk),
             c = self.q(column),
+            idx = self.index_select(),
             t = self.q(&self.table),
         )
+    }
+
+    /// `, index_column = v.fc_idx` when the job has one.
+    fn index_set(&self, qualified: bool) -> String {
+        match &self.index_column {
+            Some(c) if qualified => format!(", {}.{} = v.fc_idx", self.q(&self.table), self.q(c)),
+            Some(c) => format!(", {} = v.fc_idx", self.q(c)),
+            None => String::new(),
+        }
     }
 
     /// The batch compare-and-swap for `rows` changes.
     pub(crate) fn update(&self, rows: usize) -> String {
         let d = self.dialect;
+        let width = if self.index_column.is_some() { 4 } else { 3 };
         let mut derived = String::new();
         for i in 0..rows {
             if i > 0 {
                 derived.push_str(" UNION ALL ");
             }
-            let (a, b, c) = (d.param(3 * i + 1), d.param(3 * i + 2), d.param(3 * i + 3));
+            let params: Vec<String> = (1..=width).map(|j| d.param(width * i + j)).collect();
             if i == 0 {
-                derived.push_str(&format!(
-                    "SELECT {a} AS fc_id, {b} AS fc_old, {c} AS fc_new"
-                ));
+                let names = ["fc_id", "fc_old", "fc_new", "fc_idx"];
+                let named: Vec<String> = params
+                    .iter()
+                    .zip(names)
+                    .map(|(p, n)| format!("{p} AS {n}"))
+                    .collect();
+                derived.push_str(&format!("SELECT {}", named.join(", ")));
             } else {
-                derived.push_str(&format!("SELECT {a}, {b}, {c}"));
+                derived.push_str(&format!("SELECT {}", params.join(", ")));
             }
         }
         let t = self.q(&self.table);
@@ -488,15 +519,18 @@ impl Plan {
         };
         match d {
             Dialect::MySql => format!(
-                "UPDATE {t} JOIN ({derived}) AS v ON {pk} = v.fc_id SET {t}.{target} = v.fc_new WHERE {matches}{still_null}"
+                "UPDATE {t} JOIN ({derived}) AS v ON {pk} = v.fc_id SET {t}.{target} = v.fc_new{idx} WHERE {matches}{still_null}",
+                idx = self.index_set(true)
             ),
             _ => format!(
-                "UPDATE {t} SET {target} = v.fc_new FROM ({derived}) AS v WHERE {pk} = v.fc_id AND {matches}{still_null}"
+                "UPDATE {t} SET {target} = v.fc_new{idx} FROM ({derived}) AS v WHERE {pk} = v.fc_id AND {matches}{still_null}",
+                idx = self.index_set(false)
             ),
         }
     }
 
-    /// The batch compare-and-swap on PostgreSQL, over three arrays of the given element types.
+    /// The batch compare-and-swap on PostgreSQL, over arrays of the given element types (a
+    /// fourth, `int8`, for the index values when the job has an index column).
     pub(crate) fn update_unnest(&self, types: [&str; 3]) -> String {
         let t = self.q(&self.table);
         let [id, old, new] = types;
@@ -505,10 +539,16 @@ impl Plan {
         } else {
             String::new()
         };
+        let (index_array, index_name) = if self.index_column.is_some() {
+            (", $4::int8[]", ", fc_idx")
+        } else {
+            ("", "")
+        };
         format!(
-            "UPDATE {t} SET {target} = v.fc_new FROM UNNEST($1::{id}[], $2::{old}[], $3::{new}[]) AS v(fc_id, fc_old, fc_new) \
-             WHERE {t}.{pk} = v.fc_id AND {t}.{source} = v.fc_old{still_null}",
+            "UPDATE {t} SET {target} = v.fc_new{idx} FROM UNNEST($1::{id}[], $2::{old}[], $3::{new}[]{index_array}) \
+             AS v(fc_id, fc_old, fc_new{index_name}) WHERE {t}.{pk} = v.fc_id AND {t}.{source} = v.fc_old{still_null}",
             target = self.q(&self.target),
+            idx = self.index_set(false),
             pk = self.q(&self.pk),
             source = self.q(&self.source),
         )
@@ -524,8 +564,9 @@ impl Plan {
     }
 }
 
-/// A row read for processing: its key and the value of the column read.
-pub(crate) type Pending = (Key, Cell);
+/// A row read for processing: its key, the value of the column read, and its blind-index value
+/// when the job has an index column.
+pub(crate) type Pending = (Key, Cell, Option<i64>);
 
 impl Pool {
     /// Every column of `table` in order, with its class (`Err`: a type jobs cannot handle,
@@ -666,8 +707,13 @@ impl Pool {
             let mut out = Vec::with_capacity(rows.len());
             for row in &rows {
                 let key = get_key(row, 0, plan.pk_class).map_err(MigrateError::db(during))?;
+                let index: Option<i64> = if plan.index_column.is_some() {
+                    row.try_get(2).map_err(MigrateError::db(during))?
+                } else {
+                    None
+                };
                 if let Some(cell) = get_cell(row, 1, class).map_err(MigrateError::db(during))? {
-                    out.push((key, cell));
+                    out.push((key, cell, index));
                 }
             }
             Ok(out)
@@ -691,10 +737,12 @@ impl Pool {
             let mut ids = Vec::with_capacity(changes.len());
             let mut olds = Vec::with_capacity(changes.len());
             let mut news = Vec::with_capacity(changes.len());
+            let mut indexes = Vec::with_capacity(changes.len());
             for change in changes {
                 ids.push(key_cell(change.key));
                 olds.push(change.old);
                 news.push(change.new);
+                indexes.push(change.index);
             }
             let (ids, olds, news) = (
                 PgColumn::collect(ids, plan.pk_class)?,
@@ -702,7 +750,10 @@ impl Pool {
                 PgColumn::collect(news, plan.target_info.class)?,
             );
             let sql = plan.update_unnest([ids.sql_type(), olds.sql_type(), news.sql_type()]);
-            let query = news.bind(olds.bind(ids.bind(sqlx::query(&sql))));
+            let mut query = news.bind(olds.bind(ids.bind(sqlx::query(&sql))));
+            if plan.index_column.is_some() {
+                query = query.bind(indexes);
+            }
             return Ok(query
                 .execute(p)
                 .await
@@ -716,6 +767,9 @@ impl Pool {
                 query = bind_key(query, change.key);
                 query = bind_cell(query, change.old);
                 query = bind_cell(query, change.new);
+                if plan.index_column.is_some() {
+                    query = query.bind(change.index);
+                }
             }
             Ok(query.execute(p).await.map_err(MigrateError::db(during))?.rows_affected())
         })

@@ -8,10 +8,14 @@
 
 use std::collections::BTreeMap;
 
-use fieldcrypt::{Context, Envelope, KeyState, Keyring, RowKey, Value};
+use std::sync::Arc;
+
+use fieldcrypt::{Context, Envelope, IndexDefinition, KeyState, Keyring, RowKey, Value};
+use fieldcrypt_sqlx::BlindIndex;
 
 use crate::db::{Class, ColumnInfo, Key, Plan, Pool};
 use crate::error::MigrateError;
+use crate::spec::IndexSpec;
 
 /// One column's state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,6 +42,9 @@ pub struct ColumnReport {
     pub open_by_row: u64,
     /// Envelopes under a held key that open under neither context (moved, tampered).
     pub fail_to_open: u64,
+    /// Values whose blind-index column does not hold their index value under the primary root
+    /// (only for columns given an index).
+    pub index_mismatch: u64,
     /// The primary keys of the first problem rows, with the problem.
     pub examples: Vec<String>,
 }
@@ -53,7 +60,11 @@ impl ColumnReport {
         if !self.is_encrypted() {
             return 0;
         }
-        self.plaintext + self.unknown_key + self.retired_key + self.fail_to_open
+        self.plaintext
+            + self.unknown_key
+            + self.retired_key
+            + self.fail_to_open
+            + self.index_mismatch
     }
 }
 
@@ -87,8 +98,18 @@ pub async fn doctor(
     table: &str,
     pk: Option<&str>,
     keyring: &Keyring,
+    indexes: &[(String, IndexSpec)],
     batch: usize,
 ) -> Result<DoctorReport, MigrateError> {
+    for (column, spec) in indexes {
+        if !pool.columns(table).await?.iter().any(|(c, _)| c == column) {
+            return Err(MigrateError::NoSuchColumn {
+                table: table.to_owned(),
+                column: column.clone(),
+            });
+        }
+        pool.describe(table, &spec.column).await?;
+    }
     let columns = pool.columns(table).await?;
     let pk = match pk {
         Some(pk) => pk.to_owned(),
@@ -132,9 +153,13 @@ pub async fn doctor(
                 continue;
             }
         };
+        let index = indexes
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map(|(_, spec)| spec);
         report.columns.push(
             examine(
-                pool, table, &pk, pk_class, &column, info, keyring, &states, batch,
+                pool, table, &pk, pk_class, &column, info, index, keyring, &states, batch,
             )
             .await?,
         );
@@ -150,10 +175,20 @@ async fn examine(
     pk_class: Class,
     column: &str,
     info: ColumnInfo,
+    index: Option<&IndexSpec>,
     keyring: &Keyring,
     states: &BTreeMap<u32, KeyState>,
     batch: usize,
 ) -> Result<ColumnReport, MigrateError> {
+    let blind_index = index
+        .map(|spec| {
+            BlindIndex::new(
+                IndexDefinition::new(table, column, spec.column.clone(), spec.bits)
+                    .normalized(spec.normalizers.iter().copied()),
+            )
+            .map(Arc::new)
+        })
+        .transpose()?;
     let plan = Plan {
         dialect: pool.dialect(),
         table: table.to_owned(),
@@ -164,6 +199,8 @@ async fn examine(
         target: column.to_owned(),
         target_info: info.clone(),
         into: false,
+        index_column: index.map(|spec| spec.column.clone()),
+        blind_index: blind_index.clone(),
         pending: "1 = 0".to_owned(),
     };
     let context = Context::new(table, column)?;
@@ -177,9 +214,11 @@ async fn examine(
         let rows = pool
             .fetch_all(&plan, column, info.class, cursor.as_ref(), batch)
             .await?;
-        let Some((last, _)) = rows.last() else { break };
+        let Some((last, _, _)) = rows.last() else {
+            break;
+        };
         cursor = Some(last.clone());
-        for (key, cell) in rows {
+        for (key, cell, stored_index) in rows {
             report.values += 1;
             let bytes = cell.envelope_bytes().unwrap_or_default();
             let Ok(envelope) = Envelope::parse(bytes) else {
@@ -208,13 +247,14 @@ async fn examine(
                         Key::Int(v) => RowKey::from(*v),
                         Key::Text(v) => RowKey::from(v.as_str()),
                     };
-                    if keyring.open::<Value>(&context, bytes).is_ok() {
+                    let opened = if let Ok(value) = keyring.open::<Value>(&context, bytes) {
                         report.open_by_column += 1;
-                    } else if keyring
-                        .open::<Value>(&context.clone().with_row(row)?, bytes)
-                        .is_ok()
+                        Some(value)
+                    } else if let Ok(value) =
+                        keyring.open::<Value>(&context.clone().with_row(row)?, bytes)
                     {
                         report.open_by_row += 1;
+                        Some(value)
                     } else {
                         report.fail_to_open += 1;
                         note(
@@ -222,6 +262,13 @@ async fn examine(
                             &key,
                             "does not open (moved from another row or column, or altered)",
                         );
+                        None
+                    };
+                    if let (Some(Value::String(text)), Some(index)) = (&opened, &blind_index)
+                        && Some(index.value(keyring, text)?.get()) != stored_index
+                    {
+                        report.index_mismatch += 1;
+                        note(&mut report, &key, "blind-index value does not match");
                     }
                 }
             }

@@ -12,9 +12,12 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 use fieldcrypt::envelope::HEADER_LEN;
-use fieldcrypt::{Context, Envelope, Keyring, RowKey, Value};
+use std::sync::Arc;
 
-use crate::db::{Cell, Change, Class, ColumnInfo, Key, Plan, Pool};
+use fieldcrypt::{Context, Envelope, IndexDefinition, Keyring, RowKey, Value};
+use fieldcrypt_sqlx::BlindIndex;
+
+use crate::db::{Cell, Change, Class, ColumnInfo, Key, Pending, Plan, Pool};
 use crate::error::MigrateError;
 use crate::spec::{ColumnJob, Operation, RunOptions};
 
@@ -45,6 +48,9 @@ pub struct Verification {
     pub left: u64,
     /// Envelopes that do not open with this keyring and context.
     pub failed_to_open: u64,
+    /// Values whose blind-index column does not hold their index value under the primary root
+    /// (with `--index`).
+    pub index_mismatch: u64,
 }
 
 /// What a job did.
@@ -80,7 +86,7 @@ impl Summary {
             && self
                 .verification
                 .as_ref()
-                .is_none_or(|v| v.left == 0 && v.failed_to_open == 0)
+                .is_none_or(|v| v.left == 0 && v.failed_to_open == 0 && v.index_mismatch == 0)
     }
 }
 
@@ -98,9 +104,10 @@ pub(crate) async fn plan(
                 "--into names the column itself; leave it out to work in place".to_owned(),
             ));
         }
-        Some(into) if job.operation == Operation::Rotate => {
+        Some(into) if matches!(job.operation, Operation::Rotate | Operation::Reindex) => {
             return Err(MigrateError::Invalid(format!(
-                "rotate works in place; --into {into} does not apply"
+                "{} works in place; --into {into} does not apply",
+                job.operation.name()
             )));
         }
         Some(into) => (into.clone(), pool.describe(&job.table, into).await?),
@@ -124,7 +131,7 @@ pub(crate) async fn plan(
     }
     let envelope_column = match job.operation {
         Operation::Encrypt => (&target, &target_info),
-        Operation::Rotate | Operation::Decrypt => (&job.column, &source_info),
+        Operation::Rotate | Operation::Decrypt | Operation::Reindex => (&job.column, &source_info),
     };
     if !matches!(envelope_column.1.class, Class::Text | Class::Binary) {
         return Err(MigrateError::UnsupportedType {
@@ -182,6 +189,9 @@ pub(crate) async fn plan(
         }
         (Operation::Encrypt, false) => format!("{source} IS NOT NULL AND NOT {any_key}"),
         (Operation::Decrypt, false) => format!("{source} IS NOT NULL AND {any_key}"),
+        // Which rows hold an index value under an old root cannot be told in SQL: every row
+        // is read, and only those whose value differs are written.
+        (Operation::Reindex, _) => format!("{source} IS NOT NULL"),
         (Operation::Rotate, _) => {
             let primary = keyring.primary();
             let older = under_keys(
@@ -190,6 +200,43 @@ pub(crate) async fn plan(
                 &mut keyring.keys().filter(|k| k.id != primary),
             );
             format!("{source} IS NOT NULL AND {older}")
+        }
+    };
+    let blind_index = match (&job.index, job.operation) {
+        (None, Operation::Reindex) => {
+            return Err(MigrateError::Invalid(
+                "reindex needs --index COLUMN:NORMALISERS:BITS".to_owned(),
+            ));
+        }
+        (None, _) => None,
+        (Some(spec), Operation::Encrypt | Operation::Reindex) => {
+            let index_info = pool.describe(&job.table, &spec.column).await?;
+            if index_info.class != Class::Int {
+                return Err(MigrateError::UnsupportedType {
+                    table: job.table.clone(),
+                    column: spec.column.clone(),
+                    sql_type: index_info.sql_type,
+                    why: "cannot hold blind-index values; use a BIGINT column",
+                });
+            }
+            if job.operation == Operation::Encrypt && source_info.class != Class::Text {
+                return Err(MigrateError::UnsupportedType {
+                    table: job.table.clone(),
+                    column: job.column.clone(),
+                    sql_type: source_info.sql_type.clone(),
+                    why: "is not text; blind indexes are computed over text values",
+                });
+            }
+            let (table, column) = job.context_names();
+            let definition = IndexDefinition::new(table, column, spec.column.clone(), spec.bits)
+                .normalized(spec.normalizers.iter().copied());
+            Some(Arc::new(BlindIndex::new(definition)?))
+        }
+        (Some(_), other) => {
+            return Err(MigrateError::Invalid(format!(
+                "--index applies to encrypt-column and reindex, not {}",
+                other.name()
+            )));
         }
     };
     Ok(Plan {
@@ -202,6 +249,8 @@ pub(crate) async fn plan(
         target,
         target_info,
         into: job.into.is_some(),
+        index_column: job.index.as_ref().map(|i| i.column.clone()),
+        blind_index,
         pending,
     })
 }
@@ -254,15 +303,42 @@ fn seal(
     })
 }
 
-/// What one row becomes, or `None` when it cannot be transformed (counted as failed).
+/// What happens to one row.
+#[derive(Debug)]
+enum Outcome {
+    /// Write this value (and this index value, when the job has an index column).
+    Change(Cell, Option<i64>),
+    /// Nothing to do (reindex: the stored index value is already right).
+    Unchanged,
+    /// It cannot be transformed: counted and named, left as it is.
+    Failed,
+}
+
+/// The index value of `value` under the primary root, when the job has an index.
+fn index_of(plan: &Plan, keyring: &Keyring, value: &Value) -> Result<Option<i64>, MigrateError> {
+    match (&plan.blind_index, value) {
+        (None, _) => Ok(None),
+        (Some(index), Value::String(text)) => Ok(Some(index.value(keyring, text)?.get())),
+        (Some(_), _) => Err(MigrateError::Invalid(
+            "a blind index needs text values".to_owned(),
+        )),
+    }
+}
+
+/// What one row becomes.
 fn transform(
     job: &ColumnJob,
     plan: &Plan,
     keyring: &Keyring,
     key: &Key,
     cell: &Cell,
-) -> Result<Option<Cell>, MigrateError> {
+    stored_index: Option<i64>,
+) -> Result<Outcome, MigrateError> {
     let context = context_for(job, key)?;
+    let opened = || {
+        cell.envelope_bytes()
+            .and_then(|bytes| keyring.open::<Value>(&context, bytes).ok())
+    };
     Ok(match job.operation {
         Operation::Encrypt => {
             // In place, a value that parses as an envelope under a key this keyring lacks is
@@ -272,38 +348,44 @@ fn transform(
                     .envelope_bytes()
                     .is_some_and(|b| Envelope::parse(b).is_ok())
             {
-                return Ok(None);
+                return Ok(Outcome::Failed);
             }
-            Some(seal(
-                keyring,
-                &context,
-                &to_value(cell.clone()),
-                plan.target_info.class,
-            )?)
+            let value = to_value(cell.clone());
+            let index = index_of(plan, keyring, &value)?;
+            Outcome::Change(
+                seal(keyring, &context, &value, plan.target_info.class)?,
+                index,
+            )
         }
-        Operation::Rotate => {
-            let Some(bytes) = cell.envelope_bytes() else {
-                return Ok(None);
-            };
-            match keyring.open::<Value>(&context, bytes) {
-                Ok(value) => Some(seal(keyring, &context, &value, plan.source_info.class)?),
-                Err(_) => None,
+        Operation::Rotate => match opened() {
+            Some(value) => Outcome::Change(
+                seal(keyring, &context, &value, plan.source_info.class)?,
+                None,
+            ),
+            None => Outcome::Failed,
+        },
+        Operation::Decrypt => match opened().and_then(|v| from_value(v, plan.target_info.class)) {
+            Some(plain) => Outcome::Change(plain, None),
+            None => Outcome::Failed,
+        },
+        Operation::Reindex => match opened() {
+            Some(value @ Value::String(_)) => {
+                let index = index_of(plan, keyring, &value)?;
+                if index == stored_index {
+                    Outcome::Unchanged
+                } else {
+                    // The envelope is written back as it is; the compare-and-swap on it keeps
+                    // a value the application changed meanwhile (with its own index value).
+                    Outcome::Change(cell.clone(), index)
+                }
             }
-        }
-        Operation::Decrypt => {
-            let Some(bytes) = cell.envelope_bytes() else {
-                return Ok(None);
-            };
-            match keyring.open::<Value>(&context, bytes) {
-                Ok(value) => from_value(value, plan.target_info.class),
-                Err(_) => None,
-            }
-        }
+            _ => Outcome::Failed,
+        },
     })
 }
 
-/// A transformed row: its key, the value read, and what it becomes (`None`: it cannot be).
-type Transformed = (Key, Cell, Option<Cell>);
+/// A transformed row: its key, the value read, and what happens to it.
+type Transformed = (Key, Cell, Outcome);
 
 /// [`transform`] over a batch, on as many threads as the machine has (up to 4): sealing and
 /// opening are the job's own CPU work, and a batch's rows are independent.
@@ -311,13 +393,13 @@ fn transform_batch(
     job: &ColumnJob,
     plan: &Plan,
     keyring: &Keyring,
-    batch: Vec<(Key, Cell)>,
+    batch: Vec<Pending>,
 ) -> Result<Vec<Transformed>, MigrateError> {
-    let one = |rows: Vec<(Key, Cell)>| -> Result<Vec<Transformed>, MigrateError> {
+    let one = |rows: Vec<Pending>| -> Result<Vec<Transformed>, MigrateError> {
         rows.into_iter()
-            .map(|(key, cell)| {
-                let new = transform(job, plan, keyring, &key, &cell)?;
-                Ok((key, cell, new))
+            .map(|(key, cell, stored)| {
+                let outcome = transform(job, plan, keyring, &key, &cell, stored)?;
+                Ok((key, cell, outcome))
             })
             .collect()
     };
@@ -400,19 +482,23 @@ pub async fn run(
         let mut next = read(None);
         loop {
             let batch = joined(next.await)?;
-            let Some((last, _)) = batch.last() else { break };
+            let Some((last, _, _)) = batch.last() else {
+                break;
+            };
             // The next batch is read while this one is sealed and written.
             next = read(Some(last.clone()));
             let mut changes = Vec::with_capacity(batch.len());
-            for (key, cell, new) in transform_batch(job, &plan, keyring, batch)? {
-                match new {
-                    Some(new) => changes.push(Change {
+            for (key, cell, outcome) in transform_batch(job, &plan, keyring, batch)? {
+                match outcome {
+                    Outcome::Change(new, index) => changes.push(Change {
                         key,
                         old: cell,
                         new,
+                        index,
                     }),
+                    Outcome::Unchanged => {}
                     // Counted once, on the first pass that meets it.
-                    None => {
+                    Outcome::Failed => {
                         if failed.insert(key.clone()) {
                             state.failed += 1;
                         }
@@ -495,13 +581,8 @@ async fn verify(
     batch: usize,
 ) -> Result<Verification, MigrateError> {
     let (column, class) = match job.operation {
-        Operation::Encrypt | Operation::Rotate => (
-            job.encrypted_column().to_owned(),
-            match job.operation {
-                Operation::Encrypt => plan.target_info.class,
-                _ => plan.source_info.class,
-            },
-        ),
+        Operation::Encrypt => (job.encrypted_column().to_owned(), plan.target_info.class),
+        Operation::Rotate | Operation::Reindex => (job.column.clone(), plan.source_info.class),
         Operation::Decrypt => (plan.target.clone(), plan.target_info.class),
     };
     let primary = keyring.primary();
@@ -516,10 +597,12 @@ async fn verify(
     let mut next = read(None);
     loop {
         let rows = joined(next.await)?;
-        let Some((last, _)) = rows.last() else { break };
+        let Some((last, _, _)) = rows.last() else {
+            break;
+        };
         // The next batch is read while this one is opened.
         next = read(Some(last.clone()));
-        for (key, cell) in rows {
+        for (key, cell, stored_index) in rows {
             result.checked += 1;
             let bytes = cell.envelope_bytes();
             let envelope = bytes.and_then(|b| Envelope::parse(b).ok());
@@ -529,13 +612,17 @@ async fn verify(
                 (_, None) => result.left += 1,
                 (_, Some(envelope)) => {
                     let context = context_for(job, &key)?;
-                    let opens = bytes.is_some_and(|b| keyring.open::<Value>(&context, b).is_ok());
-                    if !opens {
+                    let opened = bytes.and_then(|b| keyring.open::<Value>(&context, b).ok());
+                    let Some(value) = opened else {
                         result.failed_to_open += 1;
-                    } else if job.operation == Operation::Rotate
-                        && envelope.header().key_id != primary
-                    {
+                        continue;
+                    };
+                    if job.operation == Operation::Rotate && envelope.header().key_id != primary {
                         result.left += 1;
+                    } else if plan.blind_index.is_some()
+                        && index_of(plan, keyring, &value)? != stored_index
+                    {
+                        result.index_mismatch += 1;
                     } else {
                         result.good += 1;
                     }

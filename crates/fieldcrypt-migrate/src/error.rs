@@ -49,6 +49,9 @@ pub enum MigrateError {
     /// The keyring refused an operation (not a per-row failure, which is counted instead).
     #[error(transparent)]
     Crypto(#[from] fieldcrypt::Error),
+    /// A blind index could not be computed.
+    #[error(transparent)]
+    Index(#[from] fieldcrypt_sqlx::Error),
 }
 
 impl MigrateError {

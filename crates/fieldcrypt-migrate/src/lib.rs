@@ -36,4 +36,4 @@ pub use db::{Class, ColumnInfo, Key, Pool};
 pub use doctor::{ColumnReport, DoctorReport, doctor};
 pub use engine::{Progress, Summary, Verification, run};
 pub use error::MigrateError;
-pub use spec::{ColumnJob, Operation, RunOptions};
+pub use spec::{ColumnJob, IndexSpec, Operation, RunOptions};

@@ -1,5 +1,9 @@
 //! What a job does: which column, which direction, where the result goes.
 
+use fieldcrypt::Normalizer;
+
+use crate::error::MigrateError;
+
 /// The direction of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
@@ -9,6 +13,8 @@ pub enum Operation {
     Rotate,
     /// Envelopes back to plaintext (the way back, for a rollback).
     Decrypt,
+    /// The blind-index column recomputed under the keyring's primary index root.
+    Reindex,
 }
 
 impl Operation {
@@ -18,6 +24,7 @@ impl Operation {
             Operation::Encrypt => "encrypt-column",
             Operation::Rotate => "rotate",
             Operation::Decrypt => "decrypt-column",
+            Operation::Reindex => "reindex",
         }
     }
 }
@@ -42,6 +49,57 @@ pub struct ColumnJob {
     /// Bind every envelope to its row's primary key as well (`fieldcrypt_sqlx::Sealed`), not
     /// only to table and column (`fieldcrypt_sqlx::Encrypted`).
     pub bind_row: bool,
+    /// A blind-index column filled beside the envelopes (`encrypt-column`) or recomputed
+    /// (`reindex`).
+    pub index: Option<IndexSpec>,
+}
+
+/// A blind-index column: an integer column holding `fieldcrypt_sqlx::BlindIndex` values of the
+/// encrypted column's text, for the index defined as `IndexDefinition::new(table, column,
+/// <index column>, bits)` with these normalisers (table and column: the context's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexSpec {
+    /// The integer column the values go to; also the index's name.
+    pub column: String,
+    /// Normalisers, in order.
+    pub normalizers: Vec<Normalizer>,
+    /// Bits kept (1 to 63).
+    pub bits: u16,
+}
+
+impl IndexSpec {
+    /// Parses `COLUMN:NORMALISERS:BITS`, e.g. `email_idx:nfkc,trim,casefold:16` or
+    /// `ssn_idx::24` (no normalisers).
+    pub fn parse(spec: &str) -> Result<Self, MigrateError> {
+        let invalid = |why: &str| {
+            MigrateError::Invalid(format!(
+                "--index {spec:?}: {why} (expected COLUMN:NORMALISERS:BITS, e.g. email_idx:nfkc,trim,casefold:16)"
+            ))
+        };
+        let mut parts = spec.split(':');
+        let (Some(column), Some(normalizers), Some(bits), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid("three parts separated by ':'"));
+        };
+        if column.is_empty() {
+            return Err(invalid("no column"));
+        }
+        let bits: u16 = bits.parse().map_err(|_| invalid("bits is not a number"))?;
+        if !(1..=63).contains(&bits) {
+            return Err(invalid("bits must be 1 to 63 (a BIGINT column)"));
+        }
+        let normalizers = if normalizers.is_empty() {
+            Vec::new()
+        } else {
+            Normalizer::parse_list(normalizers).map_err(|e| invalid(&e.to_string()))?
+        };
+        Ok(Self {
+            column: column.to_owned(),
+            normalizers,
+            bits,
+        })
+    }
 }
 
 impl ColumnJob {
@@ -55,6 +113,7 @@ impl ColumnJob {
             pk: None,
             context: None,
             bind_row: false,
+            index: None,
         }
     }
 

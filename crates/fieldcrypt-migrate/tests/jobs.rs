@@ -322,6 +322,82 @@ macro_rules! suite {
             }
 
             #[tokio::test]
+            async fn encrypt_with_a_blind_index_then_reindex_after_a_root_rotation() {
+                let Some((pool, _)) = connect($backend).await else { return };
+                let t = unique("fcm_index");
+                exec(&pool, &format!("CREATE TABLE {t} (id BIGINT PRIMARY KEY, email TEXT, email_idx BIGINT)")).await;
+                for i in 1..=300_i64 {
+                    exec(&pool, &format!("INSERT INTO {t} (id, email) VALUES ({i}, 'Customer{i}@Example.org')")).await;
+                }
+                let mut keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+                let spec = fieldcrypt_migrate::IndexSpec::parse("email_idx:nfkc,trim,casefold:16").unwrap();
+                let mut encrypt = ColumnJob::new(Operation::Encrypt, &t, "email");
+                encrypt.index = Some(spec.clone());
+                let summary = job(&pool, &encrypt, &keyring).await;
+                assert!(summary.is_clean(), "{summary:?}");
+                assert_eq!(summary.verification.as_ref().unwrap().good, 300);
+
+                // The application's own index (same definition) finds a row in any case.
+                let index = fieldcrypt_sqlx::BlindIndex::new(
+                    fieldcrypt::IndexDefinition::new(t.as_str(), "email", "email_idx", 16)
+                        .normalized(fieldcrypt::Normalizer::parse_list("nfkc,trim,casefold").unwrap()),
+                )
+                .unwrap();
+                let stored_index = |pool: Pool, t: String| async move {
+                    let sql = format!("SELECT id, email_idx FROM {t} ORDER BY id");
+                    let rows: Vec<(i64, Option<i64>)> = match &pool {
+                        Pool::Postgres(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+                        Pool::MySql(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+                        Pool::Sqlite(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+                    };
+                    rows
+                };
+                let wanted = index.value(&keyring, "  customer42@EXAMPLE.ORG").unwrap().get();
+                let rows = stored_index(pool.clone(), t.clone()).await;
+                assert!(rows.iter().any(|(id, v)| *id == 42 && *v == Some(wanted)));
+
+                // A new index root: reindex rewrites the index column only, and the values match
+                // what the application computes under the new root.
+                keyring.rotate_index_root().unwrap();
+                let mut reindex = ColumnJob::new(Operation::Reindex, &t, "email");
+                reindex.index = Some(spec.clone());
+                let before = read_text(&pool, &t, "email").await;
+                let summary = job(&pool, &reindex, &keyring).await;
+                assert!(summary.is_clean(), "{summary:?}");
+                // (A 16-bit value is the same under both roots once in 65,536.)
+                assert!(summary.written >= 290, "{summary:?}");
+                assert_eq!(read_text(&pool, &t, "email").await, before, "envelopes untouched");
+                for (id, value) in stored_index(pool.clone(), t.clone()).await {
+                    let expected = index.value(&keyring, &format!("Customer{id}@Example.org")).unwrap().get();
+                    assert_eq!(value, Some(expected), "row {id}");
+                }
+                                let again = job(&pool, &reindex, &keyring).await;
+                assert_eq!(again.written, 0);
+
+                // doctor checks the index column too, and names a row whose value is wrong.
+                let indexes = [("email".to_owned(), spec.clone())];
+                let report = fieldcrypt_migrate::doctor(&pool, &t, None, &keyring, &indexes, 50).await.unwrap();
+                assert!(report.is_clean(), "{report:?}");
+                exec(&pool, &format!("UPDATE {t} SET email_idx = email_idx + 1 WHERE id = 7")).await;
+                let report = fieldcrypt_migrate::doctor(&pool, &t, None, &keyring, &indexes, 50).await.unwrap();
+                let email = report.columns.iter().find(|c| c.column == "email").unwrap();
+                assert_eq!(email.index_mismatch, 1);
+                assert_eq!(email.examples, vec!["7: blind-index value does not match".to_owned()]);
+
+
+                // Reindex without an index, or an index into a text column: clear errors.
+                let err = run(&pool, &ColumnJob::new(Operation::Reindex, &t, "email"), &keyring, &RunOptions::default(), &mut |_| {}).await.unwrap_err();
+                assert!(err.to_string().contains("needs --index"), "{err}");
+                let mut wrong = ColumnJob::new(Operation::Reindex, &t, "email");
+                wrong.index = Some(fieldcrypt_migrate::IndexSpec::parse("email::16").unwrap());
+                let err = run(&pool, &wrong, &keyring, &RunOptions::default(), &mut |_| {}).await.unwrap_err();
+                assert!(err.to_string().contains("BIGINT"), "{err}");
+                assert!(fieldcrypt_migrate::IndexSpec::parse("email_idx:nfkc").is_err());
+                assert!(fieldcrypt_migrate::IndexSpec::parse("email_idx:nfkc:64").is_err());
+                assert!(fieldcrypt_migrate::IndexSpec::parse("email_idx:bogus:16").is_err());
+            }
+
+            #[tokio::test]
             async fn doctor_names_every_kind_of_problem() {
                 let Some((pool, _)) = connect($backend).await else { return };
                 let t = unique("fcm_doctor");
@@ -337,7 +413,7 @@ macro_rules! suite {
                 let mut bound = ColumnJob::new(Operation::Encrypt, &t, "extra");
                 bound.bind_row = true;
                 job(&pool, &bound, &keyring).await;
-                let clean = fieldcrypt_migrate::doctor(&pool, &t, None, &keyring, 7).await.unwrap();
+                let clean = fieldcrypt_migrate::doctor(&pool, &t, None, &keyring, &[], 7).await.unwrap();
                 assert!(clean.is_clean(), "{clean:?}");
                 assert_eq!(clean.columns.len(), 3);
                 assert_eq!(clean.skipped.len(), 1, "the date column is not read");
@@ -355,7 +431,7 @@ macro_rules! suite {
                     _ => format!("UPDATE {t} SET extra = (SELECT extra FROM {t} WHERE id = 1) WHERE id = 6"),
                 };
                 exec(&pool, &moved).await;
-                let report = fieldcrypt_migrate::doctor(&pool, &t, None, &keyring, 7).await.unwrap();
+                let report = fieldcrypt_migrate::doctor(&pool, &t, None, &keyring, &[], 7).await.unwrap();
                 assert!(!report.is_clean());
                 let column = |name: &str| report.columns.iter().find(|c| c.column == name).unwrap().clone();
                 let email = column("email");

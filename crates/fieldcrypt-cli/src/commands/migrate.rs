@@ -96,11 +96,16 @@ fn print_summary(what: &str, s: &Summary) {
     }
     match &s.verification {
         Some(v) => println!(
-            "verification: {} values read back: {} good, {} left to do, {} do not open ({:.1} s)",
+            "verification: {} values read back: {} good, {} left to do, {} do not open{} ({:.1} s)",
             v.checked,
             v.good,
             v.left,
             v.failed_to_open,
+            if v.index_mismatch > 0 {
+                format!(", {} with a wrong blind-index value", v.index_mismatch)
+            } else {
+                String::new()
+            },
             s.verify_elapsed.as_secs_f64()
         ),
         None => println!("dry run: nothing written"),
@@ -113,6 +118,11 @@ pub(crate) fn run(operation: Operation, args: &ColumnArgs) -> Result<()> {
     job.into.clone_from(&args.into);
     job.pk.clone_from(&args.on.pk);
     job.bind_row = args.bind_row;
+    job.index = args
+        .index
+        .as_deref()
+        .map(fieldcrypt_migrate::IndexSpec::parse)
+        .transpose()?;
     if let Some(context) = &args.context {
         let (table, column) = context
             .split_once('.')
@@ -146,13 +156,26 @@ pub(crate) fn run(operation: Operation, args: &ColumnArgs) -> Result<()> {
             summary
                 .verification
                 .as_ref()
-                .map_or(0, |v| v.left + v.failed_to_open)
+                .map_or(0, |v| v.left + v.failed_to_open + v.index_mismatch)
         )));
     }
     Ok(())
 }
 
 pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
+    let indexes = args
+        .index
+        .iter()
+        .map(|spec| {
+            let (column, index) = spec.split_once('=').with_context(|| {
+                format!("--index {spec:?} is not COLUMN=INDEX_COLUMN:NORMALISERS:BITS")
+            })?;
+            Ok((
+                column.to_owned(),
+                fieldcrypt_migrate::IndexSpec::parse(index)?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let loaded = keys::load(&args.on.keyring)?;
     let report = loaded
         .runtime()
@@ -163,6 +186,7 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
                 &args.on.table,
                 args.on.pk.as_deref(),
                 loaded.keyring(),
+                &indexes,
                 1000,
             )
             .await
@@ -185,7 +209,8 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
                     "retired_key": c.retired_key,
                     "open_by_column": c.open_by_column,
                     "open_by_row": c.open_by_row,
-                    "fail_to_open": c.fail_to_open,
+                                        "fail_to_open": c.fail_to_open,
+                    "index_mismatch": c.index_mismatch,
                     "problems": c.problems(),
                     "examples": c.examples,
                 })
@@ -216,7 +241,7 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
                 .map(|(k, n)| format!("key {k}: {n}"))
                 .collect();
             println!(
-                "  {:<24} {} values: {} envelopes ({}), {} plaintext; open by column {}, by row {}; unknown key {}, retired key {}, do not open {}",
+                "  {:<24} {} values: {} envelopes ({}), {} plaintext; open by column {}, by row {}; unknown key {}, retired key {}, do not open {}, wrong index value {}",
                 c.column,
                 c.values,
                 c.envelopes,
@@ -226,7 +251,8 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
                 c.open_by_row,
                 c.unknown_key,
                 c.retired_key,
-                c.fail_to_open
+                c.fail_to_open,
+                c.index_mismatch
             );
             for example in &c.examples {
                 println!("      row {example}");

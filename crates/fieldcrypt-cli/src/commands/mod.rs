@@ -23,6 +23,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::EncryptColumn(args) => migrate::run(fieldcrypt_migrate::Operation::Encrypt, &args),
         Command::Rotate(args) => migrate::run(fieldcrypt_migrate::Operation::Rotate, &args),
         Command::DecryptColumn(args) => migrate::run(fieldcrypt_migrate::Operation::Decrypt, &args),
+        Command::Reindex(args) => migrate::run(fieldcrypt_migrate::Operation::Reindex, &args),
         Command::Doctor(args) => migrate::doctor(&args),
     }
 }
