@@ -28,9 +28,16 @@ for target in ("open", "envelope_parse"):
     for s in seeds:
         with open(f"fuzz/corpus/{target}/{hashlib.sha1(s).hexdigest()}", "wb") as f:
             f.write(s)
+# Fernet: the spec's tokens (valid, and each kind of invalid).
+os.makedirs("fuzz/corpus/fernet", exist_ok=True)
+for name in ("generate", "verify", "invalid"):
+    for v in json.load(open(f"testdata/fernet/{name}.json")):
+        s = v["token"].encode()
+        with open(f"fuzz/corpus/fernet/{hashlib.sha1(s).hexdigest()}", "wb") as f:
+            f.write(s)
 PY
 mkdir -p target
-for target in envelope_parse open; do
+for target in envelope_parse open fernet; do
     echo "fuzz: $target for ${seconds}s"
     log="target/fuzz-$target.log"
     status=0

@@ -36,6 +36,7 @@ echo "ok: $(cargo tree -p fieldcrypt-cli -e normal --prefix none --locked | sort
 
 say "python venv (independent vector checker, Fernet baseline)"
 PY="$(bash scripts/python-env.sh | tail -n 1)"
+export FIELDCRYPT_TEST_PYTHON="$PY"  # pyca/cryptography for the Fernet interop test
 
 say "services: OpenBao dev server and the moto KMS stand-in, from the venv"
 # shellcheck source=scripts/services.sh
