@@ -8,9 +8,11 @@
 //! - [`fernet`]: Fernet tokens and MultiFernet key lists (the spec at
 //!   <https://github.com/fernet/spec>), the base of django-encrypted-model-fields,
 //!   django-fernet-fields and django-fernet-encrypted-fields.
+//! - [`django`]: how those three libraries turn Django settings into Fernet keys.
 
 #![forbid(unsafe_code)]
 
+pub mod django;
 pub mod fernet;
 
-pub use fernet::{Fernet, FernetKey, MultiFernet, TokenError};
+pub use fernet::{Fernet, FernetKey, InvalidKey, MultiFernet, TokenError};
