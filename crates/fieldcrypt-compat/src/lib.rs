@@ -9,9 +9,11 @@
 //!   <https://github.com/fernet/spec>), the base of django-encrypted-model-fields,
 //!   django-fernet-fields and django-fernet-encrypted-fields.
 //! - [`django`]: how those three libraries turn Django settings into Fernet keys.
+//! - [`cryptbase`]: cryptbase's `base64@base64` AES-256-CTR values (unauthenticated).
 
 #![forbid(unsafe_code)]
 
+pub mod cryptbase;
 pub mod django;
 pub mod fernet;
 

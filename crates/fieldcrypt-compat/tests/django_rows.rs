@@ -120,3 +120,61 @@ fn every_token_the_fernet_libraries_wrote_decrypts_to_what_django_read() {
     );
     println!("vectors: django fernet-family values {checked}");
 }
+
+#[test]
+fn cryptbase_values_decrypt_to_what_django_read() {
+    use fieldcrypt_compat::cryptbase::{CryptbaseError, CryptbaseKey};
+    let v = vectors();
+    let key = CryptbaseKey::from_hex(v["settings"]["CRYPTBASE_KEY_HEX"].as_str().unwrap()).unwrap();
+    let mut checked = 0;
+    for label in ["cb-full", "cb-empty"] {
+        let stored = v["raw"][label]["columns"]["text"]["value"]
+            .as_str()
+            .unwrap();
+        let text = key.decrypt(stored).unwrap();
+        assert_eq!(
+            text.as_str(),
+            v["orm_readback"][label]["text"].as_str().unwrap(),
+            "{label}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+    // Layout errors are typed; there is no authentication to fail, so another key yields bytes
+    // that are (almost always) not UTF-8 or simply other text.
+    assert_eq!(
+        key.decrypt("no separator").unwrap_err(),
+        CryptbaseError::Malformed
+    );
+    assert_eq!(
+        key.decrypt("AAAA@AAAA").unwrap_err(),
+        CryptbaseError::Malformed
+    );
+    assert_eq!(
+        CryptbaseKey::from_hex("abc").unwrap_err(),
+        CryptbaseError::InvalidKey
+    );
+    assert_eq!(
+        CryptbaseKey::from_hex(&"zz".repeat(32)).unwrap_err(),
+        CryptbaseError::InvalidKey
+    );
+    let spaced = v["settings"]["CRYPTBASE_KEY_HEX"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .enumerate()
+        .flat_map(|(i, c)| if i % 8 == 7 { vec![c, ' '] } else { vec![c] })
+        .collect::<String>();
+    let stored = v["raw"]["cb-full"]["columns"]["text"]["value"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        CryptbaseKey::from_hex(&spaced)
+            .unwrap()
+            .decrypt(stored)
+            .unwrap()
+            .as_str(),
+        "Hello, wörld ✓ 日本語"
+    );
+    println!("vectors: cryptbase values {checked}");
+}
