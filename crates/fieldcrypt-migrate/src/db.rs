@@ -223,8 +223,8 @@ impl core::fmt::Debug for Cell {
     }
 }
 
-/// One row's compare-and-swap.
-#[derive(Debug)]
+/// One row's compare-and-swap. No `Debug`: it holds a blind-index value, which must not reach
+/// a log.
 pub(crate) struct Change {
     pub(crate) key: Key,
     pub(crate) old: Cell,

@@ -303,8 +303,7 @@ fn seal(
     })
 }
 
-/// What happens to one row.
-#[derive(Debug)]
+/// What happens to one row. No `Debug`: it holds a blind-index value.
 enum Outcome {
     /// Write this value (and this index value, when the job has an index column).
     Change(Cell, Option<i64>),
