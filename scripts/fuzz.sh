@@ -35,9 +35,20 @@ for name in ("generate", "verify", "invalid"):
         s = v["token"].encode()
         with open(f"fuzz/corpus/fernet/{hashlib.sha1(s).hexdigest()}", "wb") as f:
             f.write(s)
+# Django: the pickles django-cryptography wrote, and the texts the Django libraries stored.
+os.makedirs("fuzz/corpus/django", exist_ok=True)
+legacy = json.load(open("testdata/django/legacy_vectors.json"))
+seeds = [b"2024-02-29 19:07:42.123456+05:30", b"1.23E+5", b"-0.0", b'{"a": [1, null]}']
+for row in legacy["raw"].values():
+    for cell in row["columns"].values():
+        if "plaintext_pickle_hex" in cell:
+            seeds.append(bytes.fromhex(cell["plaintext_pickle_hex"]))
+for s in seeds:
+    with open(f"fuzz/corpus/django/{hashlib.sha1(s).hexdigest()}", "wb") as f:
+        f.write(s)
 PY
 mkdir -p target
-for target in envelope_parse open fernet; do
+for target in envelope_parse open fernet django; do
     echo "fuzz: $target for ${seconds}s"
     log="target/fuzz-$target.log"
     status=0

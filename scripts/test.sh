@@ -38,6 +38,15 @@ say "python venv (independent vector checker, Fernet baseline)"
 PY="$(bash scripts/python-env.sh | tail -n 1)"
 export FIELDCRYPT_TEST_PYTHON="$PY"  # pyca/cryptography for the Fernet interop test
 
+say "Django fixture venvs: Django with the six field-encryption libraries (tools/django_fixtures)"
+for venv in main search legacy; do
+    if django_py="$(bash scripts/django-env.sh "$venv" | tail -n 1)"; then
+        export "FIELDCRYPT_TEST_DJANGO_${venv^^}=$django_py"
+    else
+        missing "the Django fixture venv '$venv' (bash scripts/django-env.sh $venv)"
+    fi
+done
+
 say "services: OpenBao dev server and the moto KMS stand-in, from the venv"
 # shellcheck source=scripts/services.sh
 source scripts/services.sh

@@ -43,6 +43,48 @@ pub(crate) enum Command {
     /// Report the state of a table's encrypted columns: plaintext left, unknown or retired key
     /// ids, values that do not open. Read-only; exit code 0 only when clean.
     Doctor(DoctorArgs),
+    /// Take over values another library encrypted: re-seal them in fieldcrypt's format through
+    /// the same online, resumable, verified job as encrypt-column.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// `import`.
+#[derive(Subcommand, Debug)]
+pub(crate) enum ImportCommand {
+    /// A column a Django field-encryption library wrote. The Django settings come from
+    /// environment variables named as in Django (SECRET_KEY, FIELD_ENCRYPTION_KEY, ...; a list
+    /// as a JSON array) or from --settings FILE; never from arguments, which other users can
+    /// read in the process list. Rows that do not read are listed and left as they are.
+    Django(ImportDjangoArgs),
+}
+
+/// `import django`.
+#[derive(Args, Debug)]
+pub(crate) struct ImportDjangoArgs {
+    #[command(flatten)]
+    pub(crate) job: ColumnArgs,
+    /// The library: encrypted-model-fields, fernet-fields, fernet-encrypted-fields,
+    /// cryptography, cryptbase or searchable.
+    #[arg(long)]
+    pub(crate) flavor: String,
+    /// The Django field's kind, which decides the type the value is sealed as: text, integer,
+    /// boolean, date, datetime, decimal, float or json.
+    #[arg(long, default_value = "text")]
+    pub(crate) kind: String,
+    /// A JSON file of Django settings by their Django names (a value or a list of values); it
+    /// takes precedence over the environment.
+    #[arg(long)]
+    pub(crate) settings: Option<PathBuf>,
+    /// The zone naive datetimes were written in (Django's connection zone: UTC under USE_TZ on
+    /// SQLite and MySQL), e.g. Europe/Paris.
+    #[arg(long, default_value = "UTC")]
+    pub(crate) naive_time_zone: String,
+    /// Take a value that is not in the library's format at all as plaintext, as
+    /// encrypted-model-fields does on read (rows written before the field was encrypted). A
+    /// value in the format that does not verify is never taken as plaintext.
+    #[arg(long)]
+    pub(crate) accept_plaintext: bool,
 }
 
 /// `doctor`.

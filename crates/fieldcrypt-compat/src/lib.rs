@@ -5,16 +5,32 @@
 //! fieldcrypt's format. Decrypt only: nothing here writes the old formats, except what the
 //! published test vectors need.
 //!
-//! - [`fernet`]: Fernet tokens and MultiFernet key lists (the spec at
-//!   <https://github.com/fernet/spec>), the base of django-encrypted-model-fields,
-//!   django-fernet-fields and django-fernet-encrypted-fields.
-//! - [`django`]: how those three libraries turn Django settings into Fernet keys.
-//! - [`cryptbase`]: cryptbase's `base64@base64` AES-256-CTR values (unauthenticated).
+//! - [`reader`]: one reader per library and field ([`LegacyReader`]), keys from Django
+//!   settings, the value typed as Django's ORM reads it; [`ReadThrough`] opens either that or a
+//!   fieldcrypt envelope.
+//! - The formats: [`fernet`] (Fernet and MultiFernet, the base of django-encrypted-model-fields,
+//!   django-fernet-fields and django-fernet-encrypted-fields, whose key derivations are in
+//!   [`django`]); [`django_cryptography`] (pickles, read by the restricted [`pickle`] reader);
+//!   [`cryptbase`] (AES-256-CTR, unauthenticated); [`searchable`]
+//!   (django-searchable-encrypted-fields: AES-GCM with 16-byte nonces, and its search hash).
+//! - [`value`]: the stored text or pickled object as a typed value.
+//! - [`password`]: Django's password hashes (PBKDF2 and Argon2): verify, upgrade, produce.
 
 #![forbid(unsafe_code)]
 
 pub mod cryptbase;
 pub mod django;
+pub mod django_cryptography;
 pub mod fernet;
+pub mod password;
+pub mod pickle;
+pub mod reader;
+pub mod searchable;
+pub mod value;
 
 pub use fernet::{Fernet, FernetKey, InvalidKey, MultiFernet, TokenError};
+pub use reader::{
+    CompatError, DjangoSettings, Flavor, LegacyReader, ReadOptions, ReadThrough, ReadThroughError,
+    Source,
+};
+pub use value::{FieldKind, NaiveZone};

@@ -19,7 +19,7 @@ use fieldcrypt_sqlx::BlindIndex;
 
 use crate::db::{Cell, Change, Class, ColumnInfo, Key, Pending, Plan, Pool};
 use crate::error::MigrateError;
-use crate::spec::{ColumnJob, Operation, RunOptions};
+use crate::spec::{ColumnJob, Operation, RunOptions, SourceFormat};
 
 /// Where a job is, reported after every batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +130,7 @@ pub(crate) async fn plan(
         });
     }
     let envelope_column = match job.operation {
-        Operation::Encrypt => (&target, &target_info),
+        Operation::Encrypt | Operation::Import => (&target, &target_info),
         Operation::Rotate | Operation::Decrypt | Operation::Reindex => (&job.column, &source_info),
     };
     if !matches!(envelope_column.1.class, Class::Text | Class::Binary) {
@@ -141,7 +141,9 @@ pub(crate) async fn plan(
             why: "cannot hold envelopes; encrypt into a text or binary column with --into",
         });
     }
-    if let (Operation::Encrypt, Some(max)) = (job.operation, target_info.max_len) {
+    if let (Operation::Encrypt | Operation::Import, Some(max)) =
+        (job.operation, target_info.max_len)
+    {
         // The shortest envelope (a one-byte value) already needs this much room.
         let needed = if target_info.class == Class::Text {
             60
@@ -184,10 +186,12 @@ pub(crate) async fn plan(
     let source = q(&job.column);
     let any_key = under_keys(&source_info, &source, &mut keyring.keys());
     let pending = match (job.operation, job.into.is_some()) {
-        (Operation::Encrypt | Operation::Decrypt, true) => {
+        (Operation::Encrypt | Operation::Import | Operation::Decrypt, true) => {
             format!("{source} IS NOT NULL AND {} IS NULL", q(&target))
         }
-        (Operation::Encrypt, false) => format!("{source} IS NOT NULL AND NOT {any_key}"),
+        (Operation::Encrypt | Operation::Import, false) => {
+            format!("{source} IS NOT NULL AND NOT {any_key}")
+        }
         (Operation::Decrypt, false) => format!("{source} IS NOT NULL AND {any_key}"),
         // Which rows hold an index value under an old root cannot be told in SQL: every row
         // is read, and only those whose value differs are written.
@@ -209,7 +213,7 @@ pub(crate) async fn plan(
             ));
         }
         (None, _) => None,
-        (Some(spec), Operation::Encrypt | Operation::Reindex) => {
+        (Some(spec), Operation::Encrypt | Operation::Import | Operation::Reindex) => {
             let index_info = pool.describe(&job.table, &spec.column).await?;
             if index_info.class != Class::Int {
                 return Err(MigrateError::UnsupportedType {
@@ -329,6 +333,7 @@ fn transform(
     job: &ColumnJob,
     plan: &Plan,
     keyring: &Keyring,
+    source: Option<&dyn SourceFormat>,
     key: &Key,
     cell: &Cell,
     stored_index: Option<i64>,
@@ -339,6 +344,26 @@ fn transform(
             .and_then(|bytes| keyring.open::<Value>(&context, bytes).ok())
     };
     Ok(match job.operation {
+        Operation::Import => {
+            if !plan.into
+                && cell
+                    .envelope_bytes()
+                    .is_some_and(|b| Envelope::parse(b).is_ok())
+            {
+                return Ok(Outcome::Failed);
+            }
+            let (Some(source), Some(stored)) = (source, cell.envelope_bytes()) else {
+                return Ok(Outcome::Failed);
+            };
+            let Ok(value) = source.read(stored) else {
+                return Ok(Outcome::Failed);
+            };
+            let index = index_of(plan, keyring, &value)?;
+            Outcome::Change(
+                seal(keyring, &context, &value, plan.target_info.class)?,
+                index,
+            )
+        }
         Operation::Encrypt => {
             // In place, a value that parses as an envelope under a key this keyring lacks is
             // neither plaintext nor ours: report it.
@@ -392,12 +417,13 @@ fn transform_batch(
     job: &ColumnJob,
     plan: &Plan,
     keyring: &Keyring,
+    source: Option<&dyn SourceFormat>,
     batch: Vec<Pending>,
 ) -> Result<Vec<Transformed>, MigrateError> {
     let one = |rows: Vec<Pending>| -> Result<Vec<Transformed>, MigrateError> {
         rows.into_iter()
             .map(|(key, cell, stored)| {
-                let outcome = transform(job, plan, keyring, &key, &cell, stored)?;
+                let outcome = transform(job, plan, keyring, source, &key, &cell, stored)?;
                 Ok((key, cell, outcome))
             })
             .collect()
@@ -435,6 +461,42 @@ pub async fn run(
     pool: &Pool,
     job: &ColumnJob,
     keyring: &Keyring,
+    options: &RunOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Summary, MigrateError> {
+    if job.operation == Operation::Import {
+        return Err(MigrateError::Invalid(
+            "import reads another library's format; run it with run_import".to_owned(),
+        ));
+    }
+    run_with(pool, job, keyring, None, options, progress).await
+}
+
+/// Runs an [`Operation::Import`] job: every value of the column is read with `source` and
+/// sealed, as `encrypt-column` seals plaintext. Values `source` cannot read are listed in the
+/// summary and left as they are.
+pub async fn run_import(
+    pool: &Pool,
+    job: &ColumnJob,
+    keyring: &Keyring,
+    source: &dyn SourceFormat,
+    options: &RunOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Summary, MigrateError> {
+    if job.operation != Operation::Import {
+        return Err(MigrateError::Invalid(format!(
+            "run_import runs import jobs, not {}",
+            job.operation.name()
+        )));
+    }
+    run_with(pool, job, keyring, Some(source), options, progress).await
+}
+
+async fn run_with(
+    pool: &Pool,
+    job: &ColumnJob,
+    keyring: &Keyring,
+    source: Option<&dyn SourceFormat>,
     options: &RunOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Summary, MigrateError> {
@@ -487,7 +549,7 @@ pub async fn run(
             // The next batch is read while this one is sealed and written.
             next = read(Some(last.clone()));
             let mut changes = Vec::with_capacity(batch.len());
-            for (key, cell, outcome) in transform_batch(job, &plan, keyring, batch)? {
+            for (key, cell, outcome) in transform_batch(job, &plan, keyring, source, batch)? {
                 match outcome {
                     Outcome::Change(new, index) => changes.push(Change {
                         key,
@@ -580,7 +642,9 @@ async fn verify(
     batch: usize,
 ) -> Result<Verification, MigrateError> {
     let (column, class) = match job.operation {
-        Operation::Encrypt => (job.encrypted_column().to_owned(), plan.target_info.class),
+        Operation::Encrypt | Operation::Import => {
+            (job.encrypted_column().to_owned(), plan.target_info.class)
+        }
         Operation::Rotate | Operation::Reindex => (job.column.clone(), plan.source_info.class),
         Operation::Decrypt => (plan.target.clone(), plan.target_info.class),
     };

@@ -34,6 +34,6 @@ pub mod spec;
 
 pub use db::{Class, ColumnInfo, Key, Pool};
 pub use doctor::{ColumnReport, DoctorReport, doctor};
-pub use engine::{Progress, Summary, Verification, run};
+pub use engine::{Progress, Summary, Verification, run, run_import};
 pub use error::MigrateError;
-pub use spec::{ColumnJob, IndexSpec, Operation, RunOptions};
+pub use spec::{ColumnJob, IndexSpec, Operation, RunOptions, SourceFormat};

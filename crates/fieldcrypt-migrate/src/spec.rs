@@ -15,6 +15,19 @@ pub enum Operation {
     Decrypt,
     /// The blind-index column recomputed under the keyring's primary index root.
     Reindex,
+    /// Values in another library's format (a [`SourceFormat`]) to envelopes: `encrypt-column`
+    /// with a decoder in front (`fieldcrypt import django`).
+    Import,
+}
+
+/// Reads values another library stored (Django's field-encryption libraries, say), for
+/// [`Operation::Import`]: the bytes of a text or binary cell to the typed value to seal. An
+/// error leaves the row as it is and lists it.
+pub trait SourceFormat: Send + Sync {
+    /// The format's name, for messages.
+    fn name(&self) -> &str;
+    /// The value `stored` holds, or why it cannot be read (no plaintext in the message).
+    fn read(&self, stored: &[u8]) -> Result<fieldcrypt::Value, String>;
 }
 
 impl Operation {
@@ -25,6 +38,7 @@ impl Operation {
             Operation::Rotate => "rotate",
             Operation::Decrypt => "decrypt-column",
             Operation::Reindex => "reindex",
+            Operation::Import => "import",
         }
     }
 }
@@ -120,7 +134,7 @@ impl ColumnJob {
     /// The column the envelopes are in: the one written when encrypting, the one read otherwise.
     pub fn encrypted_column(&self) -> &str {
         match (self.operation, &self.into) {
-            (Operation::Encrypt, Some(into)) => into,
+            (Operation::Encrypt | Operation::Import, Some(into)) => into,
             _ => &self.column,
         }
     }

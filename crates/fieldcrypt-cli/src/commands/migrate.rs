@@ -5,7 +5,7 @@ use std::io::IsTerminal as _;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
-use fieldcrypt_migrate::{ColumnJob, Operation, Pool, Progress, RunOptions, Summary};
+use fieldcrypt_migrate::{ColumnJob, Operation, Pool, Progress, RunOptions, SourceFormat, Summary};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{ColumnArgs, DoctorArgs};
@@ -84,7 +84,7 @@ fn print_summary(what: &str, s: &Summary) {
     }
     if s.failed > 0 {
         println!(
-            "  {} rows could not be transformed and were left as they are (do not open with this keyring, or hold another type): {}{}",
+            "  {} rows could not be transformed and were left as they are (do not open or read, or hold another type): {}{}",
             s.failed,
             s.failed_keys.join(", "),
             if s.failed > s.failed_keys.len() as u64 {
@@ -112,7 +112,12 @@ fn print_summary(what: &str, s: &Summary) {
     }
 }
 
-pub(crate) fn run(operation: Operation, args: &ColumnArgs) -> Result<()> {
+/// Runs a column job; `source` reads the values of an import.
+pub(crate) fn run(
+    operation: Operation,
+    args: &ColumnArgs,
+    source: Option<&dyn SourceFormat>,
+) -> Result<()> {
     let loaded = keys::load(&args.on.keyring)?;
     let mut job = ColumnJob::new(operation, &args.on.table, &args.column);
     job.into.clone_from(&args.into);
@@ -141,10 +146,23 @@ pub(crate) fn run(operation: Operation, args: &ColumnArgs) -> Result<()> {
     let mut reporter = Reporter::new(what.clone());
     let summary = loaded.runtime().block_on(async {
         let pool = Pool::connect(&args.on.database_url).await?;
-        fieldcrypt_migrate::run(&pool, &job, loaded.keyring(), &options, &mut |p| {
-            reporter.update(p);
-        })
-        .await
+        let mut report = |p| reporter.update(p);
+        match source {
+            Some(source) => {
+                fieldcrypt_migrate::run_import(
+                    &pool,
+                    &job,
+                    loaded.keyring(),
+                    source,
+                    &options,
+                    &mut report,
+                )
+                .await
+            }
+            None => {
+                fieldcrypt_migrate::run(&pool, &job, loaded.keyring(), &options, &mut report).await
+            }
+        }
     });
     reporter.finish();
     let summary = summary.with_context(|| what.clone())?;

@@ -2,6 +2,7 @@
 
 mod bench;
 pub(crate) mod check;
+mod import;
 mod keyring;
 pub(crate) mod migrate;
 mod values;
@@ -9,7 +10,7 @@ mod walkthrough;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ImportCommand};
 
 pub(crate) fn run(cli: Cli) -> Result<()> {
     match cli.command {
@@ -20,10 +21,15 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::PlanIndex(args) => values::plan(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Walkthrough(args) => walkthrough::run(&args),
-        Command::EncryptColumn(args) => migrate::run(fieldcrypt_migrate::Operation::Encrypt, &args),
-        Command::Rotate(args) => migrate::run(fieldcrypt_migrate::Operation::Rotate, &args),
-        Command::DecryptColumn(args) => migrate::run(fieldcrypt_migrate::Operation::Decrypt, &args),
-        Command::Reindex(args) => migrate::run(fieldcrypt_migrate::Operation::Reindex, &args),
+        Command::EncryptColumn(args) => {
+            migrate::run(fieldcrypt_migrate::Operation::Encrypt, &args, None)
+        }
+        Command::Rotate(args) => migrate::run(fieldcrypt_migrate::Operation::Rotate, &args, None),
+        Command::DecryptColumn(args) => {
+            migrate::run(fieldcrypt_migrate::Operation::Decrypt, &args, None)
+        }
+        Command::Reindex(args) => migrate::run(fieldcrypt_migrate::Operation::Reindex, &args, None),
+        Command::Import(ImportCommand::Django(args)) => import::django(&args),
         Command::Doctor(args) => migrate::doctor(&args),
     }
 }
