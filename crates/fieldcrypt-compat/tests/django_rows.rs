@@ -14,7 +14,7 @@ use fieldcrypt_compat::django_cryptography::{CryptographyError, CryptographyKeys
 use fieldcrypt_compat::searchable::{SearchableError, search_hash};
 use fieldcrypt_compat::{
     CompatError, DjangoSettings, FernetKey, FieldKind, Flavor, LegacyReader, MultiFernet,
-    ReadOptions,
+    ReadOptions, TokenError,
 };
 use serde_json::Value;
 use zeroize::Zeroizing;
@@ -528,4 +528,50 @@ fn django_password_hashes() {
         );
     }
     println!("vectors: django password hashes 3");
+}
+
+#[test]
+fn read_through_opens_either_format_and_says_which() {
+    use fieldcrypt::{Context, Keyring, Suite};
+    use fieldcrypt_compat::{ReadThrough, ReadThroughError, Source};
+    let v = vectors();
+    let legacy = LegacyReader::new(
+        Flavor::EncryptedModelFields,
+        FieldKind::Integer,
+        &settings_of(&v),
+        ReadOptions::default(),
+    )
+    .unwrap();
+    let read = ReadThrough::new(legacy);
+    let keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+    let context = Context::new("interop_app_emfrow", "integer").unwrap();
+    // A value the library wrote...
+    let token = v["raw"]["emf-full"]["columns"]["integer"]["value"]
+        .as_str()
+        .unwrap();
+    let (value, source) = read.open(&keyring, &context, token.as_bytes()).unwrap();
+    assert_eq!(source, Source::Legacy(Flavor::EncryptedModelFields));
+    assert_eq!(value, Value_::Int(42));
+    // ...and the same value after the import, as a text and as a binary envelope.
+    let text = keyring.seal_text(&context, &Value_::Int(42)).unwrap();
+    let (value, source) = read.open(&keyring, &context, text.as_bytes()).unwrap();
+    assert_eq!((value, source), (Value_::Int(42), Source::Fieldcrypt));
+    let binary = keyring.seal(&context, &Value_::Int(42)).unwrap();
+    assert_eq!(
+        read.open(&keyring, &context, &binary).unwrap().1,
+        Source::Fieldcrypt
+    );
+    // An envelope bound to another column does not open, and is not mistaken for legacy.
+    let elsewhere = Context::new("interop_app_emfrow", "bigint").unwrap();
+    assert!(matches!(
+        read.open(&keyring, &elsewhere, text.as_bytes()),
+        Err(ReadThroughError::Fieldcrypt(fieldcrypt::Error::CannotOpen))
+    ));
+    // Neither format: the legacy reader's typed error.
+    assert!(matches!(
+        read.open(&keyring, &context, b"plain text"),
+        Err(ReadThroughError::Legacy(CompatError::Fernet(
+            TokenError::Malformed
+        )))
+    ));
 }
