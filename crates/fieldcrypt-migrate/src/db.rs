@@ -41,8 +41,17 @@ impl Pool {
     pub async fn connect(url: &str) -> Result<Self, MigrateError> {
         let during = "connect";
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // The job's statements each touch one batch through the primary key. The planner
+            // underestimates how many rows pass the pending condition (a prefix test on a
+            // function of the column) and plans parallel workers for every batch read, which
+            // costs more to start than the read itself (7 ms instead of 0.4 ms per 1,000 rows,
+            // measured): no parallel plans in the job's sessions.
+            let options = url
+                .parse::<sqlx::postgres::PgConnectOptions>()
+                .map_err(MigrateError::db(during))?
+                .options([("max_parallel_workers_per_gather", "0")]);
             Ok(Pool::Postgres(
-                PgPool::connect(url)
+                PgPool::connect_with(options)
                     .await
                     .map_err(MigrateError::db(during))?,
             ))

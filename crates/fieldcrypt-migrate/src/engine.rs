@@ -411,29 +411,18 @@ fn transform(
 /// A transformed row: its key, the value read, and what happens to it.
 type Transformed = (Key, Cell, Outcome);
 
-/// [`transform`] over a batch, on as many threads as the machine has (up to 4): sealing and
+/// `work` over `items` split into one chunk per core (up to 4), results in order: sealing and
 /// opening are the job's own CPU work, and a batch's rows are independent.
-fn transform_batch(
-    job: &ColumnJob,
-    plan: &Plan,
-    keyring: &Keyring,
-    source: Option<&dyn SourceFormat>,
-    batch: Vec<Pending>,
-) -> Result<Vec<Transformed>, MigrateError> {
-    let one = |rows: Vec<Pending>| -> Result<Vec<Transformed>, MigrateError> {
-        rows.into_iter()
-            .map(|(key, cell, stored)| {
-                let outcome = transform(job, plan, keyring, source, &key, &cell, stored)?;
-                Ok((key, cell, outcome))
-            })
-            .collect()
-    };
+fn on_threads<T: Send, R: Send>(
+    items: Vec<T>,
+    work: &(dyn Fn(Vec<T>) -> Result<Vec<R>, MigrateError> + Sync),
+) -> Result<Vec<R>, MigrateError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    if threads < 2 || batch.len() < 256 {
-        return one(batch);
+    if threads < 2 || items.len() < 256 {
+        return work(items);
     }
-    let chunk = batch.len().div_ceil(threads);
-    let mut rest = batch;
+    let chunk = items.len().div_ceil(threads);
+    let mut rest = items;
     let mut parts = Vec::with_capacity(threads);
     while rest.len() > chunk {
         let tail = rest.split_off(chunk);
@@ -444,15 +433,33 @@ fn transform_batch(
     std::thread::scope(|scope| {
         let mut parts = parts.into_iter();
         let first = parts.next().unwrap_or_default();
-        let handles: Vec<_> = parts.map(|part| scope.spawn(move || one(part))).collect();
-        let mut out = one(first)?;
+        let handles: Vec<_> = parts.map(|part| scope.spawn(move || work(part))).collect();
+        let mut out = work(first)?;
         for handle in handles {
             let part = handle
                 .join()
-                .map_err(|_| MigrateError::Invalid("a sealing thread stopped".to_owned()))??;
+                .map_err(|_| MigrateError::Invalid("a worker thread stopped".to_owned()))??;
             out.extend(part);
         }
         Ok(out)
+    })
+}
+
+/// [`transform`] over a batch, on every core.
+fn transform_batch(
+    job: &ColumnJob,
+    plan: &Plan,
+    keyring: &Keyring,
+    source: Option<&dyn SourceFormat>,
+    batch: Vec<Pending>,
+) -> Result<Vec<Transformed>, MigrateError> {
+    on_threads(batch, &|rows: Vec<Pending>| {
+        rows.into_iter()
+            .map(|(key, cell, stored)| {
+                let outcome = transform(job, plan, keyring, source, &key, &cell, stored)?;
+                Ok((key, cell, outcome))
+            })
+            .collect()
     })
 }
 
@@ -530,70 +537,90 @@ async fn run_with(
             verify_elapsed: Duration::ZERO,
         });
     }
-    loop {
-        state.pass += 1;
-        let written_before = state.written;
-        // Up to `parallel` batch writes in flight, each on its own connection, while the next
-        // batch is read and sealed: the database and the sealing overlap.
-        let mut writes: JoinSet<Result<(u64, u64), MigrateError>> = JoinSet::new();
-        let read = |cursor: Option<Key>| {
-            let (pool, plan, limit) = (pool.clone(), plan.clone(), options.batch);
-            tokio::spawn(async move { pool.fetch_pending(&plan, cursor.as_ref(), limit).await })
-        };
-        let mut next = read(None);
+    let mut verify_elapsed = Duration::ZERO;
+    let mut round = 0;
+    let verification = loop {
+        round += 1;
+        let round_written_before = state.written;
         loop {
-            let batch = joined(next.await)?;
-            let Some((last, _, _)) = batch.last() else {
-                break;
+            state.pass += 1;
+            let written_before = state.written;
+            let concurrent_before = state.concurrent;
+            // Up to `parallel` batch writes in flight, each on its own connection, while the next
+            // batch is read and sealed: the database and the sealing overlap.
+            let mut writes: JoinSet<Result<(u64, u64), MigrateError>> = JoinSet::new();
+            let read = |cursor: Option<Key>| {
+                let (pool, plan, limit) = (pool.clone(), plan.clone(), options.batch);
+                tokio::spawn(async move { pool.fetch_pending(&plan, cursor.as_ref(), limit).await })
             };
-            // The next batch is read while this one is sealed and written.
-            next = read(Some(last.clone()));
-            let mut changes = Vec::with_capacity(batch.len());
-            for (key, cell, outcome) in transform_batch(job, &plan, keyring, source, batch)? {
-                match outcome {
-                    Outcome::Change(new, index) => changes.push(Change {
-                        key,
-                        old: cell,
-                        new,
-                        index,
-                    }),
-                    Outcome::Unchanged => {}
-                    // Counted once, on the first pass that meets it.
-                    Outcome::Failed => {
-                        if failed.insert(key.clone()) {
-                            state.failed += 1;
+            let mut next = read(None);
+            loop {
+                let batch = joined(next.await)?;
+                let Some((last, _, _)) = batch.last() else {
+                    break;
+                };
+                // The next batch is read while this one is sealed and written.
+                next = read(Some(last.clone()));
+                let mut changes = Vec::with_capacity(batch.len());
+                for (key, cell, outcome) in transform_batch(job, &plan, keyring, source, batch)? {
+                    match outcome {
+                        Outcome::Change(new, index) => changes.push(Change {
+                            key,
+                            old: cell,
+                            new,
+                            index,
+                        }),
+                        Outcome::Unchanged => {}
+                        // Counted once, on the first pass that meets it.
+                        Outcome::Failed => {
+                            if failed.insert(key.clone()) {
+                                state.failed += 1;
+                            }
                         }
                     }
                 }
-            }
-            while writes.len() >= options.parallel.max(1) {
-                finish_write(&mut writes, &mut state, progress).await?;
-            }
-            let (pool, plan) = (pool.clone(), plan.clone());
-            writes.spawn(async move {
-                let attempted = changes.len() as u64;
-                let applied = pool.apply(&plan, changes).await?;
-                Ok((attempted, applied))
-            });
-            if let Some(limit) = options.rows_per_sec.filter(|l| *l > 0.0) {
-                let due = Duration::from_secs_f64(state.written as f64 / limit);
-                if let Some(wait) = due.checked_sub(started.elapsed()) {
-                    tokio::time::sleep(wait).await;
+                while writes.len() >= options.parallel.max(1) {
+                    finish_write(&mut writes, &mut state, progress).await?;
+                }
+                let (pool, plan) = (pool.clone(), plan.clone());
+                writes.spawn(async move {
+                    let attempted = changes.len() as u64;
+                    let applied = pool.apply(&plan, changes).await?;
+                    Ok((attempted, applied))
+                });
+                if let Some(limit) = options.rows_per_sec.filter(|l| *l > 0.0) {
+                    let due = Duration::from_secs_f64(state.written as f64 / limit);
+                    if let Some(wait) = due.checked_sub(started.elapsed()) {
+                        tokio::time::sleep(wait).await;
+                    }
                 }
             }
+            while !writes.is_empty() {
+                finish_write(&mut writes, &mut state, progress).await?;
+            }
+            // Another pass at once only when this one met rows that changed under it. A pass that
+            // wrote nothing leaves only rows that cannot be transformed: stop there too. Rows the
+            // application changed behind the pass are found by the verification below.
+            if state.written == written_before
+                || state.concurrent == concurrent_before
+                || state.pass >= options.max_passes.max(1)
+            {
+                break;
+            }
         }
-        while !writes.is_empty() {
-            finish_write(&mut writes, &mut state, progress).await?;
+        let verify_started = Instant::now();
+        // Verification only reads: larger pages than the write batches mean fewer round trips.
+        let verification = verify(pool, job, &plan, keyring, options.batch.max(10_000)).await?;
+        verify_elapsed += verify_started.elapsed();
+        // Values still to do beyond the rows known to fail: the application wrote them during the
+        // job. Another round (passes, then verification) takes them, up to `max_passes`, and only
+        // while rounds keep writing.
+        let unexplained = verification.left + verification.index_mismatch > failed.len() as u64;
+        let round_wrote = state.written > round_written_before;
+        if !unexplained || state.pass >= options.max_passes.max(1) || (round > 1 && !round_wrote) {
+            break verification;
         }
-        // A pass that wrote nothing leaves only rows that cannot be transformed (or that the
-        // application keeps rewriting faster than a pass): stop there.
-        if state.written == written_before || state.pass >= options.max_passes.max(1) {
-            break;
-        }
-    }
-    let verify_started = Instant::now();
-    let verification = verify(pool, job, &plan, keyring, options.batch).await?;
-    let verify_elapsed = verify_started.elapsed();
+    };
     Ok(Summary {
         operation: job.operation,
         pending_at_start,
@@ -663,35 +690,70 @@ async fn verify(
         let Some((last, _, _)) = rows.last() else {
             break;
         };
-        // The next batch is read while this one is opened.
+        // The next batch is read while this one is opened, on every core.
         next = read(Some(last.clone()));
-        for (key, cell, stored_index) in rows {
+        let verdicts = on_threads(rows, &|rows: Vec<Pending>| {
+            rows.into_iter()
+                .map(|(key, cell, stored_index)| {
+                    check(job, plan, keyring, primary, &key, &cell, stored_index)
+                })
+                .collect()
+        })?;
+        for verdict in verdicts {
             result.checked += 1;
-            let bytes = cell.envelope_bytes();
-            let envelope = bytes.and_then(|b| Envelope::parse(b).ok());
-            match (job.operation, envelope) {
-                (Operation::Decrypt, None) => result.good += 1,
-                (Operation::Decrypt, Some(_)) => result.left += 1,
-                (_, None) => result.left += 1,
-                (_, Some(envelope)) => {
-                    let context = context_for(job, &key)?;
-                    let opened = bytes.and_then(|b| keyring.open::<Value>(&context, b).ok());
-                    let Some(value) = opened else {
-                        result.failed_to_open += 1;
-                        continue;
-                    };
-                    if job.operation == Operation::Rotate && envelope.header().key_id != primary {
-                        result.left += 1;
-                    } else if plan.blind_index.is_some()
-                        && index_of(plan, keyring, &value)? != stored_index
-                    {
-                        result.index_mismatch += 1;
-                    } else {
-                        result.good += 1;
-                    }
-                }
+            match verdict {
+                Verdict::Good => result.good += 1,
+                Verdict::Left => result.left += 1,
+                Verdict::FailedToOpen => result.failed_to_open += 1,
+                Verdict::IndexMismatch => result.index_mismatch += 1,
             }
         }
     }
     Ok(result)
+}
+
+/// What the verification pass makes of one value.
+enum Verdict {
+    Good,
+    Left,
+    FailedToOpen,
+    IndexMismatch,
+}
+
+/// Checks one value the job wrote (or should have).
+fn check(
+    job: &ColumnJob,
+    plan: &Plan,
+    keyring: &Keyring,
+    primary: fieldcrypt::KeyId,
+    key: &Key,
+    cell: &Cell,
+    stored_index: Option<i64>,
+) -> Result<Verdict, MigrateError> {
+    let bytes = cell.envelope_bytes();
+    let envelope = bytes.and_then(|b| Envelope::parse(b).ok());
+    Ok(match (job.operation, envelope) {
+        (Operation::Decrypt, None) => Verdict::Good,
+        (Operation::Decrypt, Some(_)) | (_, None) => Verdict::Left,
+        (_, Some(envelope)) => {
+            let context = context_for(job, key)?;
+            let opened = bytes.and_then(|b| keyring.open::<Value>(&context, b).ok());
+            match opened {
+                None => Verdict::FailedToOpen,
+                Some(_)
+                    if job.operation == Operation::Rotate
+                        && envelope.header().key_id != primary =>
+                {
+                    Verdict::Left
+                }
+                Some(value)
+                    if plan.blind_index.is_some()
+                        && index_of(plan, keyring, &value)? != stored_index =>
+                {
+                    Verdict::IndexMismatch
+                }
+                Some(_) => Verdict::Good,
+            }
+        }
+    })
 }
