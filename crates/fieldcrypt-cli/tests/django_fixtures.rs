@@ -10,7 +10,7 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use fieldcrypt::{Context, Value};
 use fieldcrypt_compat::FieldKind;
@@ -18,13 +18,12 @@ use fieldcrypt_kms::LocalKeyring;
 use serde_json::Value as J;
 use sqlx::Row as _;
 
+mod common;
+use common::{fieldcrypt, text};
+
 #[path = "../../fieldcrypt-compat/tests/typed/mod.rs"]
 mod typed;
 use typed::same_value;
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -51,15 +50,6 @@ fn python(venv: &str, test: &str) -> Option<PathBuf> {
 fn postgres_url() -> String {
     std::env::var("FIELDCRYPT_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-fn fieldcrypt(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fieldcrypt"))
-        .args(args)
-        .env("FIELDCRYPT_KEYRING", dir.join("keyring.json"))
-        .env("FIELDCRYPT_MASTER_KEY", dir.join("secret/master.key"))
-        .output()
-        .unwrap()
 }
 
 /// A database the test reads from: SQLite or PostgreSQL.

@@ -3,30 +3,17 @@
 //! tampered value is listed and left as it was; a plaintext row is taken only when asked.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::path::Path;
-use std::process::{Command, Output};
-
 use fieldcrypt::{Context, Value};
 use fieldcrypt_kms::LocalKeyring;
 use serde_json::Value as J;
 use sqlx::Row as _;
 
+mod common;
+use common::{fieldcrypt, text};
+
 #[path = "../../fieldcrypt-compat/tests/typed/mod.rs"]
 mod typed;
 use typed::{kind_of, same_value};
-
-fn fieldcrypt(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fieldcrypt"))
-        .args(args)
-        .env("FIELDCRYPT_KEYRING", dir.join("keyring.json"))
-        .env("FIELDCRYPT_MASTER_KEY", dir.join("secret/master.key"))
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn load(name: &str) -> J {
     let path = format!(
