@@ -329,6 +329,52 @@ fn every_value_of_the_six_libraries_imports_and_opens_as_django_read_it() {
     assert!(!text(&out.stdout).contains("written before"));
     assert!(!text(&out.stderr).contains(main["settings"]["SECRET_KEY"].as_str().unwrap()));
 
+    // Into another column, the row that does not read keeps a NULL target, and the
+    // verification counts it as left (it cannot read a value that is not there).
+    rt.block_on(
+        sqlx::query(
+            "CREATE TABLE dj_bad_into (id INTEGER PRIMARY KEY, secret TEXT, secret_fc TEXT)",
+        )
+        .execute(&pool),
+    )
+    .unwrap();
+    rt.block_on(
+        sqlx::query("INSERT INTO dj_bad_into (id, secret) VALUES (1, ?), (2, ?)")
+            .bind(&tampered)
+            .bind(
+                main["raw"]["emf-oldkey"]["columns"]["char"]["value"]
+                    .as_str()
+                    .unwrap(),
+            )
+            .execute(&pool),
+    )
+    .unwrap();
+    let out = fieldcrypt(
+        dir.path(),
+        &[
+            "import",
+            "django",
+            "--flavor",
+            "encrypted-model-fields",
+            "--settings",
+            settings_file.to_str().unwrap(),
+            "--database-url",
+            &url,
+            "--table",
+            "dj_bad_into",
+            "--column",
+            "secret",
+            "--into",
+            "secret_fc",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(9), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("2 values read back: 1 good, 1 left to do, 0 do not open"),
+        "{}",
+        text(&out.stdout)
+    );
+
     // Settings problems are clear errors.
     let out = fieldcrypt(
         dir.path(),

@@ -33,10 +33,15 @@ const SALT_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ
 const SALT_LEN: usize = 22;
 /// Bits of entropy below which Django upgrades a salt (`must_update_salt`).
 const SALT_ENTROPY_BITS: f64 = 128.0;
-/// Refused above these, so a crafted hash cannot make a check run for hours or take all memory.
-const MAX_PBKDF2_ITERATIONS: u32 = 100_000_000;
-const MAX_ARGON2_MEMORY_KIB: u32 = 4 * 1024 * 1024;
-const MAX_ARGON2_ITERATIONS: u32 = 1_000;
+/// Refused above these, so a crafted hash cannot make a check run for minutes or take the
+/// process's memory: about ten times Django's newest defaults (PBKDF2 1,500,000 in 6.1; Argon2
+/// 100 MiB x 2 passes x 8 lanes).
+const MAX_PBKDF2_ITERATIONS: u32 = 20_000_000;
+const MAX_ARGON2_MEMORY_KIB: u32 = 1024 * 1024;
+const MAX_ARGON2_ITERATIONS: u32 = 64;
+/// Memory x passes, KiB: 2 GiB-passes, ten times Django's 200 MiB-passes.
+const MAX_ARGON2_WORK_KIB: u64 = 2 * 1024 * 1024;
+const MAX_ARGON2_LANES: u32 = 64;
 
 /// Argon2 cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +63,9 @@ pub enum PasswordError {
         "password hash algorithm {0:?} is not supported (pbkdf2_sha256, pbkdf2_sha1 and argon2 are)"
     )]
     UnsupportedAlgorithm(String),
+    /// The system's random generator failed (making a salt).
+    #[error("the system random generator failed")]
+    Random,
     /// Not the algorithm's layout.
     #[error("malformed {0} password hash")]
     Malformed(&'static str),
@@ -85,9 +93,9 @@ enum Parsed {
 }
 
 fn parse(encoded: &str) -> Result<Parsed, PasswordError> {
-    let (algorithm, rest) = encoded
-        .split_once('$')
-        .ok_or_else(|| PasswordError::UnsupportedAlgorithm(String::new()))?;
+    let (algorithm, rest) = encoded.split_once('$').ok_or_else(|| {
+        PasswordError::UnsupportedAlgorithm("(not a Django password hash)".to_owned())
+    })?;
     match algorithm {
         "pbkdf2_sha256" | "pbkdf2_sha1" => {
             let sha256 = algorithm == "pbkdf2_sha256";
@@ -164,7 +172,12 @@ fn parse(encoded: &str) -> Result<Parsed, PasswordError> {
             let (Some(memory_kib), Some(iterations), Some(lanes)) = (m, t, p) else {
                 return Err(PasswordError::Malformed(WHAT));
             };
-            if memory_kib > MAX_ARGON2_MEMORY_KIB || iterations > MAX_ARGON2_ITERATIONS {
+            if memory_kib > MAX_ARGON2_MEMORY_KIB
+                || iterations > MAX_ARGON2_ITERATIONS
+                || u64::from(memory_kib) * u64::from(iterations) > MAX_ARGON2_WORK_KIB
+                || lanes == 0
+                || lanes > MAX_ARGON2_LANES
+            {
                 return Err(PasswordError::Parameters(WHAT));
             }
             let salt = STANDARD_NO_PAD
@@ -188,7 +201,20 @@ fn parse(encoded: &str) -> Result<Parsed, PasswordError> {
                 hash,
             })
         }
-        other => Err(PasswordError::UnsupportedAlgorithm(other.to_owned())),
+        // Only a name that looks like one is repeated: a plaintext password stored in the
+        // column (or arguments swapped) must not reach an error message.
+        other
+            if !other.is_empty()
+                && other.len() <= 32
+                && other
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
+            Err(PasswordError::UnsupportedAlgorithm(other.to_owned()))
+        }
+        _ => Err(PasswordError::UnsupportedAlgorithm(
+            "(not an algorithm name)".to_owned(),
+        )),
     }
 }
 
@@ -307,26 +333,26 @@ fn salt_too_short(len: usize) -> bool {
 }
 
 /// A new random salt as Django makes one: 22 characters of `[A-Za-z0-9]`.
-pub fn random_salt() -> String {
+pub fn random_salt() -> Result<String, PasswordError> {
     let rng = rand::SystemRandom::new();
     let mut salt = String::with_capacity(SALT_LEN);
     while salt.len() < SALT_LEN {
-        let mut byte = [0_u8; 1];
-        if rand::SecureRandom::fill(&rng, &mut byte).is_err() {
-            continue;
-        }
+        let mut bytes = [0_u8; 32];
+        rand::SecureRandom::fill(&rng, &mut bytes).map_err(|_| PasswordError::Random)?;
         // 248 = 4 * 62: take only bytes below it, so every character is equally likely.
-        if byte[0] < 248 {
-            salt.push(SALT_CHARS[usize::from(byte[0] % 62)] as char);
+        for byte in bytes.into_iter().filter(|b| *b < 248) {
+            if salt.len() < SALT_LEN {
+                salt.push(SALT_CHARS[usize::from(byte % 62)] as char);
+            }
         }
     }
-    salt
+    Ok(salt)
 }
 
 /// A new Argon2id hash of `password` in Django's format, with Django's parameters and a fresh
 /// salt: Django's `Argon2PasswordHasher` (with argon2-cffi installed) accepts it.
 pub fn hash_argon2id(password: &str) -> Result<String, PasswordError> {
-    hash_argon2id_with(password, &random_salt(), DJANGO_ARGON2)
+    hash_argon2id_with(password, &random_salt()?, DJANGO_ARGON2)
 }
 
 /// [`hash_argon2id`] with a given salt and parameters.
@@ -361,7 +387,7 @@ pub fn hash_pbkdf2_sha256(password: &str, iterations: u32) -> Result<String, Pas
     if iterations == 0 || iterations > MAX_PBKDF2_ITERATIONS {
         return Err(PasswordError::Parameters("pbkdf2_sha256"));
     }
-    let salt = random_salt();
+    let salt = random_salt()?;
     let hash = pbkdf2_hash(true, iterations, salt.as_bytes(), password);
     Ok(format!(
         "pbkdf2_sha256${iterations}${salt}${}",

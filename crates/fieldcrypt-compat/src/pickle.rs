@@ -8,15 +8,19 @@
 //! it builds only `str`, `int`, `bool`, `float`, `None`, `Decimal`, `date`, `datetime`, `list`
 //! and `dict`. Anything else (another global, a class instance, `BUILD`, bytes or tuples in the
 //! result, persistent ids) is refused with [`PickleError`]. Sizes are bounded by the input, the
-//! result's depth by [`MAX_DEPTH`], and shared references are followed at most
-//! [`MAX_NODES`]-many times, so a crafted pickle cannot blow up memory.
+//! result's depth by [`MAX_DEPTH`], and every copy the reader makes (a shared value used again,
+//! a constructor's text argument) is charged against a budget of [`MAX_NODES`] values plus 16
+//! bytes per input byte, so a crafted pickle cannot blow up memory.
 
 use std::collections::HashMap;
 
 /// How deeply lists and dicts may nest.
 pub const MAX_DEPTH: usize = 64;
-/// How many values a result may hold, shared references counted each time they are used.
+/// How many values a result may hold, shared references counted each time they are used (the
+/// budget also allows 16 copied bytes per input byte).
 pub const MAX_NODES: usize = 1 << 20;
+/// Copied bytes allowed per input byte.
+const BYTES_PER_INPUT_BYTE: usize = 16;
 
 /// Why a pickle was refused. Messages name opcodes and globals, never the data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -160,8 +164,24 @@ impl Global {
             ("builtins", "getattr") => Global::GetAttr,
             ("pytz", "_UTC") => Global::PytzUtc,
             ("pytz", "_p") => Global::PytzP,
-            _ => return Err(PickleError::Global(format!("{module}.{name}"))),
+            _ => return Err(PickleError::Global(printable_name(module, name))),
         })
+    }
+}
+
+/// `module.name` for an error message, if both look like Python identifiers (at most 64
+/// characters); else a placeholder, so that no decrypted data reaches a message.
+fn printable_name(module: &str, name: &str) -> String {
+    let identifier = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+    };
+    if identifier(module) && identifier(name) {
+        format!("{module}.{name}")
+    } else {
+        "(a name that is not a Python identifier)".to_owned()
     }
 }
 
@@ -199,6 +219,8 @@ struct Machine<'a> {
     objects: Vec<Obj>,
     stack: Vec<Slot>,
     memo: HashMap<u32, usize>,
+    /// What copies may still cost: values plus bytes.
+    budget: usize,
 }
 
 /// Runs a pickle and returns the value it builds, if everything in it is on the whitelist.
@@ -209,12 +231,13 @@ pub fn unpickle(input: &[u8]) -> Result<PyValue, PickleError> {
         objects: Vec::new(),
         stack: Vec::new(),
         memo: HashMap::new(),
+        budget: MAX_NODES.saturating_add(input.len().saturating_mul(BYTES_PER_INPUT_BYTE)),
     };
     let root = m.run()?;
     if m.pos != input.len() {
         return Err(PickleError::Trailing);
     }
-    let mut budget = MAX_NODES;
+    let mut budget = m.budget;
     m.materialize(root, 0, &mut budget)
 }
 
@@ -262,6 +285,15 @@ impl Machine<'_> {
             .to_owned();
         self.pos += end + 1;
         Ok(text)
+    }
+
+    /// Takes `cost` from the copy budget.
+    fn charge(&mut self, cost: usize) -> Result<(), PickleError> {
+        self.budget = self
+            .budget
+            .checked_sub(cost.saturating_add(1))
+            .ok_or(PickleError::TooLarge)?;
+        Ok(())
     }
 
     fn push(&mut self, obj: Obj) {
@@ -505,6 +537,7 @@ impl Machine<'_> {
                     let args = self.pop()?;
                     let callable = self.pop()?;
                     let result = self.reduce(callable, args)?;
+                    self.charge(copied_bytes(&result))?;
                     self.push(result);
                 }
                 other => return Err(PickleError::Opcode(other)),
@@ -590,7 +623,7 @@ impl Machine<'_> {
                 if rest.len() <= 1 && rest.iter().all(|r| matches!(r, Obj::Str(_))) =>
             {
                 // Python accepts offsets strictly between -24 h and 24 h.
-                if micros.abs() >= 86_400_000_000 || micros % 1_000_000 != 0 {
+                if micros.unsigned_abs() >= 86_400_000_000 || micros % 1_000_000 != 0 {
                     return Err(PickleError::BadArguments("timezone"));
                 }
                 let seconds = i32::try_from(micros / 1_000_000)
@@ -612,7 +645,7 @@ impl Machine<'_> {
             (Global::PytzP, [Obj::Str(_), Obj::Int(offset), ..]) => {
                 let seconds = i32::try_from(*offset)
                     .ok()
-                    .filter(|s| s.abs() < 86_400)
+                    .filter(|s| s.unsigned_abs() < 86_400)
                     .ok_or(PickleError::BadArguments("pytz._p"))?;
                 Ok(Obj::Tz(TzInfo::Fixed(seconds)))
             }
@@ -633,10 +666,12 @@ impl Machine<'_> {
         depth: usize,
         budget: &mut usize,
     ) -> Result<PyValue, PickleError> {
-        if depth > MAX_DEPTH || *budget == 0 {
+        if depth > MAX_DEPTH {
             return Err(PickleError::TooLarge);
         }
-        *budget -= 1;
+        *budget = budget
+            .checked_sub(copied_bytes(&self.objects[index]).saturating_add(1))
+            .ok_or(PickleError::TooLarge)?;
         Ok(match &self.objects[index] {
             Obj::None => PyValue::None,
             Obj::Bool(v) => PyValue::Bool(*v),
@@ -669,6 +704,18 @@ impl Machine<'_> {
             Obj::Tz(_) => return Err(PickleError::Type("tzinfo")),
             Obj::Global(_) | Obj::ZoneInfoUnpickle => return Err(PickleError::Type("class")),
         })
+    }
+}
+
+/// The bytes a value's copy duplicates (its text).
+fn copied_bytes(obj: &Obj) -> usize {
+    match obj {
+        Obj::Str(s) | Obj::Decimal(s) | Obj::Tz(TzInfo::Named(s)) => s.len(),
+        Obj::DateTime(PyDateTime {
+            tz: Some(TzInfo::Named(s)),
+            ..
+        }) => s.len(),
+        _ => 0,
     }
 }
 
@@ -770,6 +817,31 @@ mod tests {
         }
         bomb.push(b'.');
         assert_eq!(unpickle(&bomb), Err(PickleError::TooLarge));
+    }
+
+    #[test]
+    fn copies_of_a_large_string_are_bounded() {
+        // One 60 kB str, memoised, then the same Decimal(str) built 10,000 times: 600 MB of
+        // copies from a 130 kB pickle.
+        let mut bomb = b"\x80\x04\x8c\x07decimal\x8c\x07Decimal\x93\x94X".to_vec();
+        bomb.extend_from_slice(&60_000_u32.to_le_bytes());
+        bomb.extend(std::iter::repeat_n(b'1', 60_000));
+        bomb.extend_from_slice(b"\x94");
+        for _ in 0..10_000 {
+            bomb.extend_from_slice(b"h\x00h\x01\x85R0");
+        }
+        bomb.extend_from_slice(b"N.");
+        assert_eq!(unpickle(&bomb), Err(PickleError::TooLarge));
+        // Out-of-range offsets are refused, not a panic (debug builds check overflow).
+        let min = i64::MIN.to_le_bytes();
+        let mut td = b"\x80\x04\x8c\x08datetime\x8c\x08timezone\x93\x8c\x08datetime\x8c\x09timedelta\x93K\x00K\x00\x8a\x08".to_vec();
+        td.extend_from_slice(&min);
+        td.extend_from_slice(b"\x87R\x85R.");
+        assert!(unpickle(&td).is_err());
+        assert!(matches!(
+            unpickle(b"\x80\x04\x8c\x04pytz\x8c\x02_p\x93\x8c\x01xJ\x00\x00\x00\x80\x86R."),
+            Err(PickleError::BadArguments(_))
+        ));
     }
 
     #[test]

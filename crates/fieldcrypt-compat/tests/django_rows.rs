@@ -519,8 +519,21 @@ fn django_password_hashes() {
             false,
         ),
         ("argon2$argon2id$v=19$t=2,p=8$c2FsdA$aGFzaGhhc2g", false),
+        (
+            "argon2$argon2id$v=19$m=1048576,t=64,p=8$c2FsdA$aGFzaGhhc2g",
+            false,
+        ),
+        (
+            "argon2$argon2id$v=19$m=1024,t=2,p=0$c2FsdA$aGFzaGhhc2g",
+            false,
+        ),
+        (
+            "argon2$argon2id$v=19$m=1024,t=2,p=1000$c2FsdA$aGFzaGhhc2g",
+            false,
+        ),
     ] {
         let error = password::verify("pw", bad).unwrap_err();
+        assert!(!error.to_string().contains("!unusable"), "{error}");
         assert_eq!(
             matches!(error, password::PasswordError::UnsupportedAlgorithm(_)),
             unsupported,

@@ -709,6 +709,13 @@ async fn verify(
             }
         }
     }
+    // Into another column, a row still to do has no value there at all, so the read above
+    // cannot see it: count those rows (the pending condition) as left.
+    if plan.into {
+        let not_done = pool.count(&plan.count_pending()).await?;
+        result.checked += not_done;
+        result.left += not_done;
+    }
     Ok(result)
 }
 

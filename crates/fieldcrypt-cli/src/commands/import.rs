@@ -38,6 +38,22 @@ fn settings(args: &ImportDjangoArgs) -> Result<DjangoSettings> {
                     path.display()
                 );
             };
+            // A value or a list of values; a boolean only for FERNET_USE_HKDF. Anything else is
+            // refused rather than skipped (a skipped setting would come from the environment).
+            for (name, value) in &map {
+                let ok = match value {
+                    serde_json::Value::String(_) => true,
+                    serde_json::Value::Bool(_) => name == "FERNET_USE_HKDF",
+                    serde_json::Value::Array(items) => items.iter().all(|i| i.is_string()),
+                    _ => false,
+                };
+                if !ok {
+                    bail!(
+                        "--settings {}: {name} must be a string or a list of strings",
+                        path.display()
+                    );
+                }
+            }
             if let Some(unknown) = map.keys().find(|k| !SETTING_NAMES.contains(&k.as_str())) {
                 bail!(
                     "--settings {}: unknown setting {unknown:?} (known: {})",
@@ -53,8 +69,7 @@ fn settings(args: &ImportDjangoArgs) -> Result<DjangoSettings> {
     let settings = DjangoSettings::from_env(|name| match file.get(name) {
         Some(serde_json::Value::String(s)) => Some(s.clone()),
         Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
-        Some(list @ serde_json::Value::Array(_)) => Some(list.to_string()),
-        Some(_) => None,
+        Some(list) => Some(list.to_string()),
         None => std::env::var(name).ok(),
     })?;
     Ok(settings)
