@@ -40,15 +40,9 @@ impl CryptbaseKey {
     pub fn from_hex(text: &str) -> Result<Self, CryptbaseError> {
         let digits: Zeroizing<Vec<u8>> =
             Zeroizing::new(text.bytes().filter(|b| !b.is_ascii_whitespace()).collect());
-        if digits.len() != 64 {
-            return Err(CryptbaseError::InvalidKey);
-        }
         let mut key = Zeroizing::new([0_u8; 32]);
-        for (i, pair) in digits.chunks(2).enumerate() {
-            let hex = |c: u8| (c as char).to_digit(16).ok_or(CryptbaseError::InvalidKey);
-            key[i] = u8::try_from(hex(pair[0])? * 16 + hex(pair[1])?)
-                .map_err(|_| CryptbaseError::InvalidKey)?;
-        }
+        hex::decode_to_slice(digits.as_slice(), key.as_mut_slice())
+            .map_err(|_| CryptbaseError::InvalidKey)?;
         Ok(Self(key))
     }
 

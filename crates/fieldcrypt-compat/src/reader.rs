@@ -387,7 +387,7 @@ impl LegacyReader {
             Ok(parse_text(self.kind, text, naive)?)
         };
         match &self.decoder {
-            Decoder::Fernet(keys) => match keys.decrypt(trim_ascii(stored)) {
+            Decoder::Fernet(keys) => match keys.decrypt(stored.trim_ascii()) {
                 Ok(plain) => text(&plain),
                 Err(TokenError::Malformed) if self.options.plaintext_passthrough => text(stored),
                 Err(e) => Err(e.into()),
@@ -462,10 +462,6 @@ impl LegacyReader {
             _ => return Err(CompatError::Fernet(TokenError::Malformed)),
         })
     }
-}
-
-fn trim_ascii(bytes: &[u8]) -> &[u8] {
-    bytes.trim_ascii()
 }
 
 /// Where a [`ReadThrough`] found its value.

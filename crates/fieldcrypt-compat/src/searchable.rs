@@ -63,7 +63,8 @@ impl SearchableKeys {
         let keys = keys
             .iter()
             .map(|k| {
-                let raw = Zeroizing::new(decode_hex(k.trim()).ok_or(SearchableError::InvalidKey)?);
+                let raw =
+                    Zeroizing::new(hex::decode(k.trim()).map_err(|_| SearchableError::InvalidKey)?);
                 Aes256Gcm16::new_from_slice(&raw).map_err(|_| SearchableError::InvalidKey)
             })
             .collect::<Result<_, _>>()?;
@@ -100,23 +101,5 @@ pub fn search_hash(text: &str, hash_key: &str) -> String {
     context.update(text.as_bytes());
     context.update(hash_key.as_bytes());
     let digest = context.finish();
-    let mut out = String::with_capacity(66);
-    out.push_str("xx");
-    for b in digest.as_ref() {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    text.as_bytes()
-        .chunks(2)
-        .map(|pair| {
-            let digit = |c: u8| (c as char).to_digit(16);
-            u8::try_from(digit(pair[0])? * 16 + digit(pair[1])?).ok()
-        })
-        .collect()
+    format!("xx{}", hex::encode(digest.as_ref()))
 }

@@ -344,27 +344,7 @@ fn transform(
             .and_then(|bytes| keyring.open::<Value>(&context, bytes).ok())
     };
     Ok(match job.operation {
-        Operation::Import => {
-            if !plan.into
-                && cell
-                    .envelope_bytes()
-                    .is_some_and(|b| Envelope::parse(b).is_ok())
-            {
-                return Ok(Outcome::Failed);
-            }
-            let (Some(source), Some(stored)) = (source, cell.envelope_bytes()) else {
-                return Ok(Outcome::Failed);
-            };
-            let Ok(value) = source.read(stored) else {
-                return Ok(Outcome::Failed);
-            };
-            let index = index_of(plan, keyring, &value)?;
-            Outcome::Change(
-                seal(keyring, &context, &value, plan.target_info.class)?,
-                index,
-            )
-        }
-        Operation::Encrypt => {
+        Operation::Encrypt | Operation::Import => {
             // In place, a value that parses as an envelope under a key this keyring lacks is
             // neither plaintext nor ours: report it.
             if !plan.into
@@ -374,7 +354,15 @@ fn transform(
             {
                 return Ok(Outcome::Failed);
             }
-            let value = to_value(cell.clone());
+            // Plaintext as it is; an import's value as its source format reads it.
+            let value = match (job.operation, source) {
+                (Operation::Encrypt, _) => to_value(cell.clone()),
+                (_, Some(source)) => match cell.envelope_bytes().map(|b| source.read(b)) {
+                    Some(Ok(value)) => value,
+                    _ => return Ok(Outcome::Failed),
+                },
+                (_, None) => return Ok(Outcome::Failed),
+            };
             let index = index_of(plan, keyring, &value)?;
             Outcome::Change(
                 seal(keyring, &context, &value, plan.target_info.class)?,
