@@ -91,6 +91,13 @@ cargo test --workspace --all-targets --locked -- --nocapture 2>&1 | grep -v '^te
 status="${PIPESTATUS[0]}"
 [[ "$status" == 0 ]] || exit "$status"
 
+say "query! macros: the cached query data matches the live PostgreSQL schema"
+if command -v psql >/dev/null; then
+    bash scripts/sqlx-prepare.sh --check
+else
+    missing "psql (postgresql-client), to check crates/fieldcrypt-sqlx/.sqlx against the live schema"
+fi
+
 say "the fieldcrypt binary with the Vault and AWS KMS providers (against OpenBao and moto)"
 cargo test -p fieldcrypt-cli --features vault,aws-kms --locked --test cli -- --nocapture 2>&1 | grep -v '^test .* \.\.\. ok$'
 exit "${PIPESTATUS[0]}"

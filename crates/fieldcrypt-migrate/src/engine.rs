@@ -6,7 +6,9 @@
 //! column), so a job killed at any moment is resumed by running it again: a batch is one
 //! statement, applied wholly or not at all.
 
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashSet};
+use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
@@ -14,7 +16,7 @@ use tokio::task::JoinSet;
 use fieldcrypt::envelope::HEADER_LEN;
 use std::sync::Arc;
 
-use fieldcrypt::{Context, Envelope, IndexDefinition, Keyring, RowKey, Value};
+use fieldcrypt::{Context, Envelope, IndexDefinition, Keyring, RowKey, Sealer, Value};
 use fieldcrypt_sqlx::BlindIndex;
 
 use crate::db::{Cell, Change, Class, ColumnInfo, Key, Pending, Plan, Pool};
@@ -51,6 +53,9 @@ pub struct Verification {
     /// Values whose blind-index column does not hold their index value under the primary root
     /// (with `--index`).
     pub index_mismatch: u64,
+    /// Of the good values, those read back byte for byte as this run wrote them (envelope and
+    /// index value, at that row), which are not opened again (see `Written` in the engine).
+    pub as_written: u64,
 }
 
 /// What a job did.
@@ -259,31 +264,90 @@ pub(crate) async fn plan(
     })
 }
 
-fn context_for(job: &ColumnJob, key: &Key) -> Result<Context, fieldcrypt::Error> {
-    let (table, column) = job.context_names();
-    let context = Context::new(table, column)?;
-    if !job.bind_row {
-        return Ok(context);
+/// The contexts values are bound to: one for the column, built once per job; per row, that one
+/// with the row's key when the job binds values to rows.
+#[derive(Clone)]
+struct Contexts {
+    column: Context,
+    bind_row: bool,
+}
+
+impl Contexts {
+    fn new(job: &ColumnJob) -> Result<Self, fieldcrypt::Error> {
+        let (table, column) = job.context_names();
+        Ok(Self {
+            column: Context::new(table, column)?,
+            bind_row: job.bind_row,
+        })
     }
-    context.with_row(match key {
-        Key::Int(v) => RowKey::from(*v),
-        Key::Text(v) => RowKey::from(v.as_str()),
+
+    fn for_row(&self, key: &Key) -> Result<Cow<'_, Context>, fieldcrypt::Error> {
+        if !self.bind_row {
+            return Ok(Cow::Borrowed(&self.column));
+        }
+        Ok(Cow::Owned(self.column.clone().with_row(match key {
+            Key::Int(v) => RowKey::from(*v),
+            Key::Text(v) => RowKey::from(v.as_str()),
+        })?))
+    }
+}
+
+/// The value a plaintext cell of a column of `class` holds; `None` when its text is not a value
+/// of the column's type that the core can hold exactly (`infinity`, a BC date, `NaN`, MySQL's
+/// zero date): the row is reported, not guessed at.
+fn to_value(cell: Cell, class: Class) -> Option<Value> {
+    Some(match (cell, class) {
+        (Cell::Text(v), Class::Date) => Value::Date(v.trim().parse().ok()?),
+        (Cell::Text(v), Class::Timestamp) => Value::Timestamp(timestamp_from_text(&v)?),
+        (Cell::Text(v), Class::Decimal) => Value::Decimal(fieldcrypt::Decimal::new(v.trim()).ok()?),
+        (Cell::Text(v), _) => Value::String(v),
+        (Cell::Binary(v), _) => Value::Bytes(v),
+        (Cell::Int(v), _) => Value::Int(v),
+        (Cell::Float(v), _) => Value::Float(v),
+        (Cell::Bool(v), _) => Value::Bool(v),
     })
 }
 
-fn to_value(cell: Cell) -> Value {
-    match cell {
-        Cell::Text(v) => Value::String(v),
-        Cell::Binary(v) => Value::Bytes(v),
-        Cell::Int(v) => Value::Int(v),
-        Cell::Float(v) => Value::Float(v),
-        Cell::Bool(v) => Value::Bool(v),
+/// A timestamp column's text: `YYYY-MM-DD HH:MM:SS[.ffffff]`, with PostgreSQL's `+00` (the
+/// session runs in UTC), an RFC 3339 offset, or no zone at all (taken as UTC wall time).
+fn timestamp_from_text(text: &str) -> Option<fieldcrypt::Timestamp> {
+    let text = text.trim();
+    let text = text.strip_suffix("+00").unwrap_or(text);
+    text.parse().or_else(|_| format!("{text}Z").parse()).ok()
+}
+
+/// The text a date, timestamp or decimal column takes, for years 1 to 9999 (what every
+/// supported database's date types hold). Timestamps are UTC wall time with six fractional
+/// digits when there is a fraction (nine below a microsecond), as Python and the databases
+/// print them, so that SQLite's text columns get back the text they held.
+fn textual(value: &Value) -> Option<String> {
+    let in_range = |text: &str| {
+        text.as_bytes().first().is_some_and(u8::is_ascii_digit) && !text.starts_with("0000")
+    };
+    match value {
+        Value::Date(date) => Some(date.to_string()).filter(|t| in_range(t)),
+        Value::Timestamp(at) => {
+            // `YYYY-MM-DDTHH:MM:SS[.f]Z` for these years.
+            let text = at.to_string();
+            let (date, time) = (text.get(..10)?, text.get(11..19)?);
+            let fraction = match at.nanos() {
+                0 => String::new(),
+                n if n % 1000 == 0 => format!(".{:06}", n / 1000),
+                n => format!(".{n:09}"),
+            };
+            in_range(&text).then(|| format!("{date} {time}{fraction}"))
+        }
+        Value::Decimal(decimal) => Some(decimal.to_string()),
+        _ => None,
     }
 }
 
 /// The plaintext cell for a column of `class`, if the value fits it without loss.
 fn from_value(value: Value, class: Class) -> Option<Cell> {
     Some(match (value, class) {
+        (value @ Value::Date(_), Class::Date)
+        | (value @ Value::Timestamp(_), Class::Timestamp)
+        | (value @ Value::Decimal(_), Class::Decimal) => Cell::Text(textual(&value)?),
         (Value::String(v), Class::Text) => Cell::Text(v),
         (Value::Bytes(v), Class::Binary) => Cell::Binary(v),
         (Value::String(v), Class::Binary) => Cell::Binary(v.into_bytes()),
@@ -296,14 +360,15 @@ fn from_value(value: Value, class: Class) -> Option<Cell> {
 }
 
 fn seal(
+    sealer: &mut Sealer,
     keyring: &Keyring,
     context: &Context,
     value: &Value,
     class: Class,
 ) -> Result<Cell, fieldcrypt::Error> {
     Ok(match class {
-        Class::Text => Cell::Text(keyring.seal_text(context, value)?),
-        _ => Cell::Binary(keyring.seal(context, value)?),
+        Class::Text => Cell::Text(sealer.seal_text(keyring, context, value)?),
+        _ => Cell::Binary(sealer.seal(keyring, context, value)?),
     })
 }
 
@@ -328,72 +393,161 @@ fn index_of(plan: &Plan, keyring: &Keyring, value: &Value) -> Result<Option<i64>
     }
 }
 
-/// What one row becomes.
-fn transform(
-    job: &ColumnJob,
-    plan: &Plan,
-    keyring: &Keyring,
-    source: Option<&dyn SourceFormat>,
-    key: &Key,
-    cell: &Cell,
-    stored_index: Option<i64>,
-) -> Result<Outcome, MigrateError> {
-    let context = context_for(job, key)?;
-    let opened = || {
-        cell.envelope_bytes()
-            .and_then(|bytes| keyring.open::<Value>(&context, bytes).ok())
-    };
-    Ok(match job.operation {
-        Operation::Encrypt | Operation::Import => {
-            // In place, a value that parses as an envelope under a key this keyring lacks is
-            // neither plaintext nor ours: report it.
-            if !plan.into
-                && cell
-                    .envelope_bytes()
-                    .is_some_and(|b| Envelope::parse(b).is_ok())
-            {
-                return Ok(Outcome::Failed);
-            }
-            // Plaintext as it is; an import's value as its source format reads it.
-            let value = match (job.operation, source) {
-                (Operation::Encrypt, _) => to_value(cell.clone()),
-                (_, Some(source)) => match cell.envelope_bytes().map(|b| source.read(b)) {
-                    Some(Ok(value)) => value,
-                    _ => return Ok(Outcome::Failed),
-                },
-                (_, None) => return Ok(Outcome::Failed),
-            };
-            let index = index_of(plan, keyring, &value)?;
-            Outcome::Change(
-                seal(keyring, &context, &value, plan.target_info.class)?,
-                index,
-            )
+/// What this run wrote, as keyed 64-bit digests of (row key, stored value, index value), so that
+/// the verification pass need not open again what this process sealed a moment ago.
+///
+/// A value read back byte for byte as this run wrote it, at the same row and with the same index
+/// value, is one this keyring sealed and indexed from the row's own plaintext: it is counted as
+/// good without being opened. Every other value (the application's writes, values from earlier
+/// runs, anything changed since) is opened and its index recomputed, and so is one in 64 of the
+/// values that match (chosen by the keyed digest), so that a fault in sealing itself still shows.
+/// The digests are SipHash under a random key of this process (`RandomState`), so a value
+/// written by someone else matches one of them with probability about 2^-64 each. A write this
+/// run attempted but lost to a concurrent update is recorded too, harmlessly: the row then holds
+/// the other writer's bytes, which do not match. Up to 16M rows are remembered (about 150 MB);
+/// beyond that, values are opened as before.
+struct Written {
+    hasher: std::hash::RandomState,
+    digests: HashSet<u64>,
+}
+
+impl Written {
+    const MAX: usize = 16 << 20;
+    /// One in this many matching values is opened anyway.
+    const SAMPLE: u64 = 64;
+
+    fn new() -> Self {
+        Self {
+            hasher: std::hash::RandomState::new(),
+            digests: HashSet::new(),
         }
-        Operation::Rotate => match opened() {
-            Some(value) => Outcome::Change(
-                seal(keyring, &context, &value, plan.source_info.class)?,
-                None,
-            ),
-            None => Outcome::Failed,
-        },
-        Operation::Decrypt => match opened().and_then(|v| from_value(v, plan.target_info.class)) {
-            Some(plain) => Outcome::Change(plain, None),
-            None => Outcome::Failed,
-        },
-        Operation::Reindex => match opened() {
-            Some(value @ Value::String(_)) => {
+    }
+
+    fn digest(&self, key: &Key, cell: &Cell, index: Option<i64>) -> Option<u64> {
+        let bytes = cell.envelope_bytes()?;
+        Some(self.hasher.hash_one((key, bytes, index)))
+    }
+
+    fn record(&mut self, key: &Key, cell: &Cell, index: Option<i64>) {
+        if self.digests.len() < Self::MAX
+            && let Some(digest) = self.digest(key, cell, index)
+        {
+            self.digests.insert(digest);
+        }
+    }
+
+    /// Whether the value is one this run wrote and is not in the sample opened anyway.
+    fn vouches_for(&self, key: &Key, cell: &Cell, index: Option<i64>) -> bool {
+        self.digest(key, cell, index)
+            .is_some_and(|d| d % Self::SAMPLE != 0 && self.digests.contains(&d))
+    }
+}
+
+/// What every row of a job is transformed and checked with.
+struct RowWork<'a> {
+    job: &'a ColumnJob,
+    plan: &'a Plan,
+    keyring: &'a Keyring,
+    /// The format an import reads.
+    source: Option<&'a dyn SourceFormat>,
+    contexts: Contexts,
+}
+
+impl RowWork<'_> {
+    /// What one row becomes.
+    fn transform(
+        &self,
+        sealer: &mut Sealer,
+        key: &Key,
+        cell: &Cell,
+        stored_index: Option<i64>,
+    ) -> Result<Outcome, MigrateError> {
+        let RowWork {
+            job,
+            plan,
+            keyring,
+            source,
+            ..
+        } = *self;
+        let context = self.contexts.for_row(key)?;
+        let context = context.as_ref();
+        let opened = || {
+            cell.envelope_bytes()
+                .and_then(|bytes| keyring.open::<Value>(context, bytes).ok())
+        };
+        Ok(match job.operation {
+            Operation::Encrypt | Operation::Import => {
+                // In place, a value that parses as an envelope under a key this keyring lacks is
+                // neither plaintext nor ours: report it.
+                if !plan.into
+                    && cell
+                        .envelope_bytes()
+                        .is_some_and(|b| Envelope::parse(b).is_ok())
+                {
+                    return Ok(Outcome::Failed);
+                }
+                // Plaintext as it is; an import's value as its source format reads it.
+                let value = match (job.operation, source) {
+                    (Operation::Encrypt, _) => match to_value(cell.clone(), plan.source_info.class)
+                    {
+                        Some(value) => value,
+                        None => return Ok(Outcome::Failed),
+                    },
+                    (_, Some(source)) => match cell.envelope_bytes().map(|b| source.read(b)) {
+                        Some(Ok(value)) => value,
+                        _ => return Ok(Outcome::Failed),
+                    },
+                    (_, None) => return Ok(Outcome::Failed),
+                };
                 let index = index_of(plan, keyring, &value)?;
-                if index == stored_index {
-                    Outcome::Unchanged
-                } else {
-                    // The envelope is written back as it is; the compare-and-swap on it keeps
-                    // a value the application changed meanwhile (with its own index value).
-                    Outcome::Change(cell.clone(), index)
+                Outcome::Change(
+                    seal(sealer, keyring, context, &value, plan.target_info.class)?,
+                    index,
+                )
+            }
+            Operation::Rotate => match opened() {
+                Some(value) => Outcome::Change(
+                    seal(sealer, keyring, context, &value, plan.source_info.class)?,
+                    None,
+                ),
+                None => Outcome::Failed,
+            },
+            Operation::Decrypt => {
+                match opened().and_then(|v| from_value(v, plan.target_info.class)) {
+                    Some(plain) => Outcome::Change(plain, None),
+                    None => Outcome::Failed,
                 }
             }
-            _ => Outcome::Failed,
-        },
-    })
+            Operation::Reindex => match opened() {
+                Some(value @ Value::String(_)) => {
+                    let index = index_of(plan, keyring, &value)?;
+                    if index == stored_index {
+                        Outcome::Unchanged
+                    } else {
+                        // The envelope is written back as it is; the compare-and-swap on it keeps
+                        // a value the application changed meanwhile (with its own index value).
+                        Outcome::Change(cell.clone(), index)
+                    }
+                }
+                _ => Outcome::Failed,
+            },
+        })
+    }
+
+    /// [`RowWork::transform`] over a batch, on every core.
+    fn transform_batch(&self, batch: Vec<Pending>) -> Result<Vec<Transformed>, MigrateError> {
+        on_threads(batch, &|rows: Vec<Pending>| {
+            // One CSPRNG call per block of nonces instead of one per value; the sealer lives
+            // for this chunk only.
+            let mut sealer = Sealer::new(rows.len());
+            rows.into_iter()
+                .map(|(key, cell, stored)| {
+                    let outcome = self.transform(&mut sealer, &key, &cell, stored)?;
+                    Ok((key, cell, outcome))
+                })
+                .collect()
+        })
+    }
 }
 
 /// A transformed row: its key, the value read, and what happens to it.
@@ -405,7 +559,10 @@ fn on_threads<T: Send, R: Send>(
     items: Vec<T>,
     work: &(dyn Fn(Vec<T>) -> Result<Vec<R>, MigrateError> + Sync),
 ) -> Result<Vec<R>, MigrateError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    // Asked once: on Linux the answer comes from reading cgroup files.
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let threads =
+        *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)));
     if threads < 2 || items.len() < 256 {
         return work(items);
     }
@@ -430,24 +587,6 @@ fn on_threads<T: Send, R: Send>(
             out.extend(part);
         }
         Ok(out)
-    })
-}
-
-/// [`transform`] over a batch, on every core.
-fn transform_batch(
-    job: &ColumnJob,
-    plan: &Plan,
-    keyring: &Keyring,
-    source: Option<&dyn SourceFormat>,
-    batch: Vec<Pending>,
-) -> Result<Vec<Transformed>, MigrateError> {
-    on_threads(batch, &|rows: Vec<Pending>| {
-        rows.into_iter()
-            .map(|(key, cell, stored)| {
-                let outcome = transform(job, plan, keyring, source, &key, &cell, stored)?;
-                Ok((key, cell, outcome))
-            })
-            .collect()
     })
 }
 
@@ -502,6 +641,13 @@ async fn run_with(
     }
     let started = Instant::now();
     let plan = plan(pool, job, keyring).await?;
+    let work = RowWork {
+        job,
+        plan: &plan,
+        keyring,
+        source,
+        contexts: Contexts::new(job)?,
+    };
     let pending_at_start = pool.count(&plan.count_pending()).await?;
     let mut state = Progress {
         pending_at_start,
@@ -511,6 +657,9 @@ async fn run_with(
         pass: 0,
     };
     let mut failed: BTreeSet<Key> = BTreeSet::new();
+    // Decrypt's verification opens nothing (it looks for envelopes left), so it records nothing.
+    let mut written = Written::new();
+    let record = job.operation != Operation::Decrypt;
     if options.dry_run {
         return Ok(Summary {
             operation: job.operation,
@@ -550,14 +699,19 @@ async fn run_with(
                 // The next batch is read while this one is sealed and written.
                 next = read(Some(last.clone()));
                 let mut changes = Vec::with_capacity(batch.len());
-                for (key, cell, outcome) in transform_batch(job, &plan, keyring, source, batch)? {
+                for (key, cell, outcome) in work.transform_batch(batch)? {
                     match outcome {
-                        Outcome::Change(new, index) => changes.push(Change {
-                            key,
-                            old: cell,
-                            new,
-                            index,
-                        }),
+                        Outcome::Change(new, index) => {
+                            if record {
+                                written.record(&key, &new, index);
+                            }
+                            changes.push(Change {
+                                key,
+                                old: cell,
+                                new,
+                                index,
+                            });
+                        }
                         Outcome::Unchanged => {}
                         // Counted once, on the first pass that meets it.
                         Outcome::Failed => {
@@ -598,7 +752,7 @@ async fn run_with(
         }
         let verify_started = Instant::now();
         // Verification only reads: larger pages than the write batches mean fewer round trips.
-        let verification = verify(pool, job, &plan, keyring, options.batch.max(10_000)).await?;
+        let verification = verify(pool, &work, &written, options.batch.max(10_000)).await?;
         verify_elapsed += verify_started.elapsed();
         // Values still to do beyond the rows known to fail: the application wrote them during the
         // job. Another round (passes, then verification) takes them, up to `max_passes`, and only
@@ -651,11 +805,11 @@ async fn finish_write(
 /// Reads every non-NULL value of the column the job wrote and checks it.
 async fn verify(
     pool: &Pool,
-    job: &ColumnJob,
-    plan: &Plan,
-    keyring: &Keyring,
+    work: &RowWork<'_>,
+    written: &Written,
     batch: usize,
 ) -> Result<Verification, MigrateError> {
+    let (job, plan, keyring) = (work.job, work.plan, work.keyring);
     let (column, class) = match job.operation {
         Operation::Encrypt | Operation::Import => {
             (job.encrypted_column().to_owned(), plan.target_info.class)
@@ -665,25 +819,23 @@ async fn verify(
     };
     let primary = keyring.primary();
     let mut result = Verification::default();
-    let read = |cursor: Option<Key>| {
+    // One statement streams the column (a sequential scan, one snapshot: right after a pass
+    // over the whole table this reads in half the time a walk of the primary key takes), and
+    // each chunk is checked on every core while the next arrives.
+    let (chunks, mut arrived) = tokio::sync::mpsc::channel(2);
+    let reader = {
         let (pool, plan, column) = (pool.clone(), plan.clone(), column.clone());
-        tokio::spawn(async move {
-            pool.fetch_all(&plan, &column, class, cursor.as_ref(), batch)
-                .await
-        })
+        tokio::spawn(async move { pool.stream_all(&plan, &column, class, batch, chunks).await })
     };
-    let mut next = read(None);
-    loop {
-        let rows = joined(next.await)?;
-        let Some((last, _, _)) = rows.last() else {
-            break;
-        };
-        // The next batch is read while this one is opened, on every core.
-        next = read(Some(last.clone()));
+    while let Some(rows) = arrived.recv().await {
         let verdicts = on_threads(rows, &|rows: Vec<Pending>| {
             rows.into_iter()
                 .map(|(key, cell, stored_index)| {
-                    check(job, plan, keyring, primary, &key, &cell, stored_index)
+                    if written.vouches_for(&key, &cell, stored_index) {
+                        Ok(Verdict::AsWritten)
+                    } else {
+                        work.check(primary, &key, &cell, stored_index)
+                    }
                 })
                 .collect()
         })?;
@@ -691,12 +843,18 @@ async fn verify(
             result.checked += 1;
             match verdict {
                 Verdict::Good => result.good += 1,
+                Verdict::AsWritten => {
+                    result.good += 1;
+                    result.as_written += 1;
+                }
                 Verdict::Left => result.left += 1,
                 Verdict::FailedToOpen => result.failed_to_open += 1,
                 Verdict::IndexMismatch => result.index_mismatch += 1,
             }
         }
     }
+    // The stream ended: because the table did, or because the read failed.
+    joined(reader.await)?;
     // Into another column, a row still to do has no value there at all, so the read above
     // cannot see it: count those rows (the pending condition) as left.
     if plan.into {
@@ -710,45 +868,140 @@ async fn verify(
 /// What the verification pass makes of one value.
 enum Verdict {
     Good,
+    /// Good: byte for byte what this run wrote there (see [`Written`]).
+    AsWritten,
     Left,
     FailedToOpen,
     IndexMismatch,
 }
 
-/// Checks one value the job wrote (or should have).
-fn check(
-    job: &ColumnJob,
-    plan: &Plan,
-    keyring: &Keyring,
-    primary: fieldcrypt::KeyId,
-    key: &Key,
-    cell: &Cell,
-    stored_index: Option<i64>,
-) -> Result<Verdict, MigrateError> {
-    let bytes = cell.envelope_bytes();
-    let envelope = bytes.and_then(|b| Envelope::parse(b).ok());
-    Ok(match (job.operation, envelope) {
-        (Operation::Decrypt, None) => Verdict::Good,
-        (Operation::Decrypt, Some(_)) | (_, None) => Verdict::Left,
-        (_, Some(envelope)) => {
-            let context = context_for(job, key)?;
-            let opened = bytes.and_then(|b| keyring.open::<Value>(&context, b).ok());
-            match opened {
-                None => Verdict::FailedToOpen,
-                Some(_)
-                    if job.operation == Operation::Rotate
-                        && envelope.header().key_id != primary =>
-                {
-                    Verdict::Left
+impl RowWork<'_> {
+    /// Checks one value the job wrote (or should have).
+    fn check(
+        &self,
+        primary: fieldcrypt::KeyId,
+        key: &Key,
+        cell: &Cell,
+        stored_index: Option<i64>,
+    ) -> Result<Verdict, MigrateError> {
+        let (job, plan, keyring) = (self.job, self.plan, self.keyring);
+        // Parsed once (a text envelope's base64 is decoded here), then opened as parsed.
+        let envelope = cell.envelope_bytes().and_then(|b| Envelope::parse(b).ok());
+        Ok(match (job.operation, envelope) {
+            (Operation::Decrypt, None) => Verdict::Good,
+            (Operation::Decrypt, Some(_)) | (_, None) => Verdict::Left,
+            (_, Some(envelope)) => {
+                let context = self.contexts.for_row(key)?;
+                match keyring.open_envelope::<Value>(&context, &envelope).ok() {
+                    None => Verdict::FailedToOpen,
+                    Some(_)
+                        if job.operation == Operation::Rotate
+                            && envelope.header().key_id != primary =>
+                    {
+                        Verdict::Left
+                    }
+                    Some(value)
+                        if plan.blind_index.is_some()
+                            && index_of(plan, keyring, &value)? != stored_index =>
+                    {
+                        Verdict::IndexMismatch
+                    }
+                    Some(_) => Verdict::Good,
                 }
-                Some(value)
-                    if plan.blind_index.is_some()
-                        && index_of(plan, keyring, &value)? != stored_index =>
-                {
-                    Verdict::IndexMismatch
-                }
-                Some(_) => Verdict::Good,
             }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn timestamp_texts_of_each_database_read_as_the_same_instant() {
+        let expected: fieldcrypt::Timestamp = "2024-03-01T10:05:35.01234Z".parse().unwrap();
+        for text in [
+            "2024-03-01 10:05:35.01234+00", // PostgreSQL timestamptz, session in UTC
+            "2024-03-01 10:05:35.012340",   // MySQL DATETIME(6), PostgreSQL timestamp
+            "2024-03-01T10:05:35.01234Z",   // RFC 3339 in a SQLite text column
+            "2024-03-01T12:05:35.012340+02:00", // with an offset
+        ] {
+            assert_eq!(timestamp_from_text(text), Some(expected), "{text}");
         }
-    })
+        for text in [
+            "infinity",
+            "2024-03-01",
+            "2024-03-01 10:05:35 BC",
+            "0000-00-00 00:00:00",
+        ] {
+            assert_eq!(timestamp_from_text(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn written_vouches_only_for_the_exact_row_value_and_index_it_recorded() {
+        let mut written = Written::new();
+        let value = |s: &str| Cell::Text(s.to_owned());
+        let rows: Vec<(Key, Cell)> = (0..2000)
+            .map(|i| (Key::Int(i), value(&format!("fc1c1.envelope-{i}"))))
+            .collect();
+        for (key, cell) in &rows {
+            written.record(key, cell, Some(7));
+        }
+        let vouched = rows
+            .iter()
+            .filter(|(key, cell)| written.vouches_for(key, cell, Some(7)))
+            .count();
+        // All but the sample opened anyway (about one in 64).
+        assert!((1900..2000).contains(&vouched), "{vouched}");
+        let (key, cell) = &rows[1];
+        let other_key = Key::Int(1_000_000);
+        for (k, c, index) in [
+            (&other_key, cell, Some(7)),                      // moved to another row
+            (key, &value("fc1c1.envelope-changed"), Some(7)), // value changed
+            (key, cell, Some(8)),                             // index changed
+            (key, cell, None),                                // index cleared
+        ] {
+            assert!(!written.vouches_for(k, c, index));
+        }
+        assert!(
+            !written.vouches_for(key, &Cell::Int(1), Some(7)),
+            "not an envelope column"
+        );
+    }
+
+    #[test]
+    fn typed_values_print_as_their_columns_hold_them() {
+        let at = |s: &str| Value::Timestamp(s.parse().unwrap());
+        assert_eq!(
+            textual(&at("2024-03-01T10:05:35Z")).unwrap(),
+            "2024-03-01 10:05:35"
+        );
+        assert_eq!(
+            textual(&at("2024-03-01T10:05:35.01234Z")).unwrap(),
+            "2024-03-01 10:05:35.012340"
+        );
+        assert_eq!(
+            textual(&at("2024-03-01T10:05:35.000000001Z")).unwrap(),
+            "2024-03-01 10:05:35.000000001"
+        );
+        assert_eq!(
+            textual(&Value::Date("0001-01-01".parse().unwrap())).unwrap(),
+            "0001-01-01"
+        );
+        // Years the databases' date types do not hold are refused, not mangled.
+        assert_eq!(textual(&at("0000-12-31T00:00:00Z")), None);
+        let far = fieldcrypt::Timestamp::new(300_000_000_000, 0).unwrap();
+        assert_eq!(textual(&Value::Timestamp(far)), None);
+        assert_eq!(
+            to_value(Cell::Text("-12.50".to_owned()), Class::Decimal),
+            Some(Value::Decimal(fieldcrypt::Decimal::new("-12.50").unwrap()))
+        );
+        assert_eq!(to_value(Cell::Text("NaN".to_owned()), Class::Decimal), None);
+        assert_eq!(
+            to_value(Cell::Text("2024-02-30".to_owned()), Class::Date),
+            None
+        );
+    }
 }

@@ -12,6 +12,8 @@
 //! assert_eq!(CustomerNotes::STORAGE, Storage::Text);
 //! ```
 
+use std::borrow::Cow;
+
 /// How envelopes are stored in a column. Reading accepts either form, whatever the declaration,
 /// so a column can move from one to the other without a flag day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +39,12 @@ pub trait Column: 'static {
     fn context() -> Result<fieldcrypt::Context, fieldcrypt::Error> {
         fieldcrypt::Context::new(Self::TABLE, Self::COLUMN)
     }
+
+    /// [`Column::context`], built once per column type when declared with
+    /// [`column!`](crate::column!) (every bind and every read needs it).
+    fn shared_context() -> Result<Cow<'static, fieldcrypt::Context>, fieldcrypt::Error> {
+        Self::context().map(Cow::Owned)
+    }
 }
 
 /// Declares a marker type for an encrypted column.
@@ -57,6 +65,23 @@ macro_rules! column {
             const TABLE: &'static str = $table;
             const COLUMN: &'static str = $column;
             const STORAGE: $crate::Storage = $crate::Storage::$storage;
+
+            fn shared_context() -> ::core::result::Result<
+                ::std::borrow::Cow<'static, $crate::__fieldcrypt::Context>,
+                $crate::__fieldcrypt::Error,
+            > {
+                static CONTEXT: ::std::sync::OnceLock<
+                    ::core::option::Option<$crate::__fieldcrypt::Context>,
+                > = ::std::sync::OnceLock::new();
+                match CONTEXT.get_or_init(|| <Self as $crate::Column>::context().ok()) {
+                    ::core::option::Option::Some(context) => {
+                        ::core::result::Result::Ok(::std::borrow::Cow::Borrowed(context))
+                    }
+                    // Names the core refuses: the error, every time.
+                    ::core::option::Option::None => <Self as $crate::Column>::context()
+                        .map(::std::borrow::Cow::Owned),
+                }
+            }
         }
     };
 }

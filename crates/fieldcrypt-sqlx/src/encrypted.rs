@@ -9,6 +9,7 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
+use crate::bulk;
 use crate::codec::{self, Stored};
 use crate::column::{Column, Storage};
 use crate::error::Error;
@@ -56,10 +57,10 @@ impl<T, C: Column> Encrypted<T, C> {
         T: fieldcrypt::Encode,
     {
         let keyring = installed()?;
-        let context = C::context()?;
+        let context = C::shared_context()?;
         Ok(match C::STORAGE {
-            Storage::Binary => Stored::Binary(keyring.seal(&context, &self.value)?),
-            Storage::Text => Stored::Text(keyring.seal_text(&context, &self.value)?),
+            Storage::Binary => Stored::Binary(bulk::seal(&keyring, &context, &self.value)?),
+            Storage::Text => Stored::Text(bulk::seal_text(&keyring, &context, &self.value)?),
         })
     }
 
@@ -68,7 +69,7 @@ impl<T, C: Column> Encrypted<T, C> {
         T: fieldcrypt::Decode,
     {
         let keyring = installed()?;
-        Ok(Self::new(keyring.open(&C::context()?, stored)?))
+        Ok(Self::new(keyring.open(&*C::shared_context()?, stored)?))
     }
 }
 

@@ -71,6 +71,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bulk;
 mod codec;
 pub mod column;
 mod encrypted;
@@ -80,6 +81,10 @@ mod installed;
 pub mod keystore;
 mod sealed;
 
+#[doc(hidden)]
+pub use fieldcrypt as __fieldcrypt;
+
+pub use bulk::bulk;
 pub use column::{Column, Storage};
 pub use encrypted::Encrypted;
 pub use error::{Error, column_error};

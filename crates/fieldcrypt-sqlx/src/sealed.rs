@@ -10,6 +10,7 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
+use crate::bulk;
 use crate::codec::{self, Stored};
 use crate::column::{Column, Storage};
 use crate::error::Error;
@@ -31,7 +32,7 @@ pub struct Sealed<T, C> {
 impl<T, C: Column> Sealed<T, C> {
     /// The context of this column in row `row`.
     pub fn context(row: impl Into<RowKey>) -> Result<Context, Error> {
-        Ok(C::context()?.with_row(row)?)
+        Ok(C::shared_context()?.into_owned().with_row(row)?)
     }
 
     /// Seals `value` for column `C` of row `row`, under the keyring's primary key.
@@ -51,8 +52,8 @@ impl<T, C: Column> Sealed<T, C> {
         Q: fieldcrypt::Encode + ?Sized,
     {
         let stored = match C::STORAGE {
-            Storage::Binary => Stored::Binary(keyring.seal(context, value)?),
-            Storage::Text => Stored::Text(keyring.seal_text(context, value)?),
+            Storage::Binary => Stored::Binary(bulk::seal(keyring, context, value)?),
+            Storage::Text => Stored::Text(bulk::seal_text(keyring, context, value)?),
         };
         Ok(Self {
             stored,

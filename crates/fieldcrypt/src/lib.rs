@@ -39,6 +39,7 @@ pub mod envelope;
 mod error;
 pub mod keyring;
 pub mod plaintext;
+pub mod sealer;
 mod secret;
 
 pub use blind_index::{BlindIndexValue, BlindIndexer, IndexDefinition, Normalizer};
@@ -48,4 +49,5 @@ pub use envelope::{Envelope, Header, KeyId, Suite};
 pub use error::{Error, KeyringError, ParseError};
 pub use keyring::{KeyInfo, KeyState, Keyring, KeyringId};
 pub use plaintext::{Date, Decimal, Decode, Encode, Json, Timestamp, TypeTag, Value};
+pub use sealer::Sealer;
 pub use secret::{SecretKey, random_array};

@@ -57,6 +57,11 @@ impl PartialEq for SecretKey {
 
 impl Eq for SecretKey {}
 
+/// Fills `out` from the CSPRNG.
+pub(crate) fn fill_random(out: &mut [u8]) -> Result<(), Error> {
+    backend::fill_random(out).map_err(|_| Error::Rng)
+}
+
 /// A fresh random nonce or identifier.
 pub fn random_array<const N: usize>() -> Result<[u8; N], Error> {
     let mut out = [0u8; N];

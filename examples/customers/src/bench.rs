@@ -169,12 +169,16 @@ macro_rules! backend {
                     let mut q = QueryBuilder::<Db>::new(
                         "INSERT INTO bench_fc_enc (id, name, email, notes, email_idx) ",
                     );
-                    q.push_values(chunk.iter().zip(idx), |mut b, (&i, ix)| {
-                        b.push_bind(i64::from(i))
-                            .push_bind(Encrypted::<_, BenchName>::new(name(i)))
-                            .push_bind(Encrypted::<_, BenchEmail>::new(email(i)))
-                            .push_bind(Encrypted::<_, BenchNotes>::new(notes(i)))
-                            .push_bind(ix);
+                    // Binds are sealed as they are pushed: inside `bulk`, with nonces for the
+                    // whole statement drawn in blocks rather than one CSPRNG call each.
+                    fieldcrypt_sqlx::bulk(chunk.len() * 3, || {
+                        q.push_values(chunk.iter().zip(idx), |mut b, (&i, ix)| {
+                            b.push_bind(i64::from(i))
+                                .push_bind(Encrypted::<_, BenchName>::new(name(i)))
+                                .push_bind(Encrypted::<_, BenchEmail>::new(email(i)))
+                                .push_bind(Encrypted::<_, BenchNotes>::new(notes(i)))
+                                .push_bind(ix);
+                        });
                     });
                     q.build().execute(&mut *tx).await?;
                     tx.commit().await?;

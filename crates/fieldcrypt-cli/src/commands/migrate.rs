@@ -96,9 +96,17 @@ fn print_summary(what: &str, s: &Summary) {
     }
     match &s.verification {
         Some(v) => println!(
-            "verification: {} values read back: {} good, {} left to do, {} do not open{} ({:.1} s)",
+            "verification: {} values read back: {} good{}, {} left to do, {} do not open{} ({:.1} s)",
             v.checked,
             v.good,
+            if v.as_written > 0 {
+                format!(
+                    " ({} byte for byte as this run wrote them, the rest opened)",
+                    v.as_written
+                )
+            } else {
+                String::new()
+            },
             v.left,
             v.failed_to_open,
             if v.index_mismatch > 0 {

@@ -18,3 +18,19 @@ pub(crate) fn fieldcrypt(dir: &Path, args: &[&str]) -> Output {
 pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// The verification line of a job's summary without its count of values taken as written (that
+/// count depends on which values the one-in-64 sample opened anyway).
+pub(crate) fn verification_line(stdout: &str) -> String {
+    const END: &str = "the rest opened)";
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("verification: "))
+        .unwrap_or_default();
+    match (line.find(" ("), line.find(END)) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{}{}", &line[..start], &line[end + END.len()..])
+        }
+        _ => line.to_owned(),
+    }
+}
