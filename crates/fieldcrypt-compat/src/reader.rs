@@ -399,7 +399,9 @@ impl LegacyReader {
                         kind: "json",
                         why: "the column does not hold JSON",
                     })?;
-                Ok(Value::Json(self.decrypt_leaves(keys, document, 0)?))
+                Ok(Value::Json(fieldcrypt::JsonText::from_value(
+                    &self.decrypt_leaves(keys, document, 0)?,
+                )))
             }
             Decoder::Cryptography(keys) => {
                 let value = keys.decrypt(stored)?;

@@ -142,7 +142,8 @@ pub fn parse_text(kind: FieldKind, text: &str, naive: &NaiveZone) -> Result<Valu
         FieldKind::Decimal => Value::Decimal(python_decimal(text.trim())?),
         FieldKind::Float => Value::Float(python_float(text.trim())?),
         FieldKind::Json => {
-            Value::Json(serde_json::from_str(text).map_err(|_| bad("json", "not JSON"))?)
+            // Kept as written: Python reads integers of any size exactly.
+            Value::Json(fieldcrypt::JsonText::new(text).map_err(|_| bad("json", "not JSON"))?)
         }
     })
 }
@@ -165,7 +166,7 @@ pub fn from_python(
         (FieldKind::Decimal, PyValue::Decimal(text)) => Value::Decimal(python_decimal(&text)?),
         (FieldKind::Float, PyValue::Float(v)) => Value::Float(v),
         (FieldKind::Float, PyValue::Int(v)) => Value::Float(v as f64),
-        (FieldKind::Json, v) => Value::Json(to_json(v, 0)?),
+        (FieldKind::Json, v) => Value::Json(fieldcrypt::JsonText::from_value(&to_json(v, 0)?)),
         _ => return Err(bad(name, "the pickled object is of another type")),
     })
 }

@@ -150,8 +150,8 @@ impl Dialect {
         }
     }
 
-    /// `column` as the job reads it: as it is, or for date, timestamp and decimal columns, its
-    /// text form (ISO dates; timestamps in the session's zone, which is UTC).
+    /// `column` as the job reads it: as it is, or for date, timestamp, decimal and UUID columns,
+    /// its text form (ISO dates; timestamps in the session's zone, which is UTC).
     pub(crate) fn read_expr(self, column: &str, class: Class) -> String {
         match (self, class.is_textual()) {
             (_, false) => column.to_owned(),
@@ -165,7 +165,7 @@ impl Dialect {
     /// may ignore case and trailing spaces).
     fn same(self, a: &str, b: &str, class: Class) -> String {
         match (self, class) {
-            (Dialect::MySql, Class::Text | Class::Date | Class::Timestamp | Class::Decimal) => {
+            (Dialect::MySql, class) if class.reads_as_text() => {
                 format!("CAST({a} AS BINARY) = CAST({b} AS BINARY)")
             }
             _ => format!("{a} = {b}"),
@@ -198,13 +198,27 @@ pub enum Class {
     Timestamp,
     /// Exact decimals: `numeric`, `DECIMAL(p,s)`. Read and written as text, scale kept.
     Decimal,
+    /// UUIDs: PostgreSQL's and MariaDB's `uuid`, SQLite columns declared so. Read and written as
+    /// lower-case hyphenated text, the form row keys take; sealed as that string.
+    Uuid,
+    /// JSON: PostgreSQL's `json` and `jsonb`, MySQL's `JSON`, MariaDB's (a `LONGTEXT` checked by
+    /// `json_valid`), SQLite columns declared so. Read and written as text and sealed as the
+    /// core's JSON type with every number exactly as the database printed it.
+    Json,
 }
 
 impl Class {
-    /// Whether the job reads and writes the column through its text form (SQL casts), and
-    /// seals the value as the core's typed value rather than as a string.
+    /// Whether the job reads and writes the column through its text form (SQL casts).
     pub(crate) fn is_textual(self) -> bool {
-        matches!(self, Class::Date | Class::Timestamp | Class::Decimal)
+        matches!(
+            self,
+            Class::Date | Class::Timestamp | Class::Decimal | Class::Uuid | Class::Json
+        )
+    }
+
+    /// Whether the job reads the column as text (as it is, or through a cast).
+    fn reads_as_text(self) -> bool {
+        self == Class::Text || self.is_textual()
     }
 }
 
@@ -289,6 +303,10 @@ fn classify(sql_type: &str) -> Option<Class> {
         None
     } else if t == "date" {
         Some(Class::Date)
+    } else if t == "uuid" {
+        Some(Class::Uuid)
+    } else if t == "json" || t == "jsonb" {
+        Some(Class::Json)
     } else if t.starts_with("timestamp") || t.starts_with("datetime") {
         Some(Class::Timestamp)
     } else if t.starts_with("numeric") || t.starts_with("decimal") {
@@ -346,10 +364,13 @@ where
     bool: Decode<'r, DB> + Type<DB>,
 {
     Ok(match class {
-        // Date, timestamp and decimal columns are selected through a cast to text.
-        Class::Text | Class::Date | Class::Timestamp | Class::Decimal => {
-            row.try_get::<Option<String>, _>(index)?.map(Cell::Text)
-        }
+        // Date, timestamp, decimal and UUID columns are selected through a cast to text.
+        Class::Text
+        | Class::Date
+        | Class::Timestamp
+        | Class::Decimal
+        | Class::Uuid
+        | Class::Json => row.try_get::<Option<String>, _>(index)?.map(Cell::Text),
         Class::Binary => row.try_get::<Option<Vec<u8>>, _>(index)?.map(Cell::Binary),
         Class::Int => row.try_get::<Option<i64>, _>(index)?.map(Cell::Int),
         Class::Float => row.try_get::<Option<f64>, _>(index)?.map(Cell::Float),
@@ -436,7 +457,12 @@ impl PgColumn {
             };
         }
         Ok(match class {
-            Class::Text | Class::Date | Class::Timestamp | Class::Decimal => gather!(Text),
+            Class::Text
+            | Class::Date
+            | Class::Timestamp
+            | Class::Decimal
+            | Class::Uuid
+            | Class::Json => gather!(Text),
             Class::Binary => gather!(Binary),
             Class::Int => gather!(Int),
             Class::Float => gather!(Float),
@@ -499,15 +525,30 @@ impl Plan {
             .unwrap_or_default()
     }
 
+    /// The primary key as the job reads it (a UUID as text).
+    fn pk_read(&self) -> String {
+        self.dialect.read_expr(&self.q(&self.pk), self.pk_class)
+    }
+
+    /// ` AND pk > cursor` when `after`. The cursor is bound as text or an integer; PostgreSQL
+    /// compares a UUID key with a UUID, so that the primary key's index serves the walk.
+    fn cursor(&self, after: bool) -> String {
+        if !after {
+            return String::new();
+        }
+        let param = match (self.dialect, self.pk_class) {
+            (Dialect::Postgres, Class::Uuid) => format!("{}::uuid", self.dialect.param(1)),
+            _ => self.dialect.param(1),
+        };
+        format!(" AND {} > {param}", self.q(&self.pk))
+    }
+
     /// `SELECT pk, source[, index] FROM table WHERE pending [AND pk > cursor] ORDER BY pk LIMIT n`.
     pub(crate) fn select_pending(&self, after: bool, limit: usize) -> String {
-        let cursor = if after {
-            format!(" AND {} > {}", self.q(&self.pk), self.dialect.param(1))
-        } else {
-            String::new()
-        };
+        let cursor = self.cursor(after);
         format!(
-            "SELECT {pk}, {src}{idx} FROM {t} WHERE ({pending}){cursor} ORDER BY {pk} LIMIT {limit}",
+            "SELECT {pk_read}, {src}{idx} FROM {t} WHERE ({pending}){cursor} ORDER BY {pk} LIMIT {limit}",
+            pk_read = self.pk_read(),
             pk = self.q(&self.pk),
             src = self
                 .dialect
@@ -527,13 +568,10 @@ impl Plan {
         after: bool,
         limit: usize,
     ) -> String {
-        let cursor = if after {
-            format!(" AND {} > {}", self.q(&self.pk), self.dialect.param(1))
-        } else {
-            String::new()
-        };
+        let cursor = self.cursor(after);
         format!(
-            "SELECT {pk}, {read}{idx} FROM {t} WHERE {c} IS NOT NULL{cursor} ORDER BY {pk} LIMIT {limit}",
+            "SELECT {pk_read}, {read}{idx} FROM {t} WHERE {c} IS NOT NULL{cursor} ORDER BY {pk} LIMIT {limit}",
+            pk_read = self.pk_read(),
             pk = self.q(&self.pk),
             read = self.dialect.read_expr(&self.q(column), class),
             c = self.q(column),
@@ -546,7 +584,7 @@ impl Plan {
     pub(crate) fn select_every(&self, column: &str, class: Class) -> String {
         format!(
             "SELECT {pk}, {read}{idx} FROM {t} WHERE {c} IS NOT NULL",
-            pk = self.q(&self.pk),
+            pk = self.pk_read(),
             read = self.dialect.read_expr(&self.q(column), class),
             idx = self.index_select(),
             t = self.q(&self.table),
@@ -616,6 +654,12 @@ impl Plan {
     pub(crate) fn update_unnest(&self, types: [&str; 3]) -> String {
         let t = self.q(&self.table);
         let [id, old, new] = types;
+        // UUID keys arrive as text; cast once, so that the primary key's index serves the join.
+        let id = if self.pk_class == Class::Uuid {
+            "text[]::uuid"
+        } else {
+            id
+        };
         let still_null = if self.into {
             format!(" AND {t}.{} IS NULL", self.q(&self.target))
         } else {
@@ -694,10 +738,37 @@ impl Pool {
         if rows.is_empty() {
             return Err(MigrateError::NoSuchTable(table.to_owned()));
         }
+        let json_checked = self.json_checked(table).await;
         Ok(rows
             .into_iter()
-            .map(|(name, sql_type, max_len)| (name, column_info(sql_type, max_len)))
+            .map(|(name, sql_type, max_len)| {
+                let mut info = column_info(sql_type, max_len);
+                if let Ok(info) = &mut info
+                    && info.class == Class::Text
+                    && json_checked.contains(&format!("json_valid(`{name}`)"))
+                {
+                    info.class = Class::Json;
+                }
+                (name, info)
+            })
             .collect())
+    }
+
+    /// MariaDB's JSON columns are `LONGTEXT` with a `json_valid` check: the check clauses of
+    /// `table`. MySQL's `check_constraints` has no `table_name` (its JSON columns have a type of
+    /// their own), so there the query fails and no column is taken for JSON by its check.
+    async fn json_checked(&self, table: &str) -> Vec<String> {
+        match self {
+            Pool::MySql(p) => sqlx::query_scalar(
+                "SELECT CAST(check_clause AS CHAR) FROM information_schema.check_constraints \
+                 WHERE constraint_schema = DATABASE() AND table_name = ?",
+            )
+            .bind(table)
+            .fetch_all(p)
+            .await
+            .unwrap_or_default(),
+            _ => Vec::new(),
+        }
     }
 
     /// The column's class and type, or a clear error if the table or column does not exist or
@@ -720,7 +791,7 @@ impl Pool {
             table: table.to_owned(),
             column: column.to_owned(),
             sql_type,
-            why: "is not supported yet (text, binary, integer, float, boolean, date, timestamp and decimal columns are); copy it into a text column first",
+            why: "is not supported yet (text, binary, integer, float, boolean, date, timestamp, decimal, UUID and JSON columns are); copy it into a text column first",
         })
     }
 

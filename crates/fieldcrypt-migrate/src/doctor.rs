@@ -119,10 +119,12 @@ pub async fn doctor(
             .ok_or_else(|| MigrateError::NoPrimaryKey(table.to_owned()))?,
     };
     let pk_class = match columns.iter().find(|(name, _)| *name == pk) {
-        Some((_, Ok(info))) if matches!(info.class, Class::Int | Class::Text) => info.class,
+        Some((_, Ok(info))) if matches!(info.class, Class::Int | Class::Text | Class::Uuid) => {
+            info.class
+        }
         Some(_) => {
             return Err(MigrateError::Invalid(format!(
-                "primary key {table}.{pk} is neither an integer nor text"
+                "primary key {table}.{pk} is not an integer, text or a UUID"
             )));
         }
         None => {

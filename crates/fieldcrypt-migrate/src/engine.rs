@@ -126,12 +126,12 @@ pub(crate) async fn plan(
             .ok_or_else(|| MigrateError::NoPrimaryKey(job.table.clone()))?,
     };
     let pk_info = pool.describe(&job.table, &pk).await?;
-    if !matches!(pk_info.class, Class::Int | Class::Text) {
+    if !matches!(pk_info.class, Class::Int | Class::Text | Class::Uuid) {
         return Err(MigrateError::UnsupportedType {
             table: job.table.clone(),
             column: pk,
             sql_type: pk_info.sql_type,
-            why: "cannot order the job as a primary key (integer and text keys can)",
+            why: "cannot order the job as a primary key (integer, text and UUID keys can)",
         });
     }
     let envelope_column = match job.operation {
@@ -300,12 +300,27 @@ fn to_value(cell: Cell, class: Class) -> Option<Value> {
         (Cell::Text(v), Class::Date) => Value::Date(v.trim().parse().ok()?),
         (Cell::Text(v), Class::Timestamp) => Value::Timestamp(timestamp_from_text(&v)?),
         (Cell::Text(v), Class::Decimal) => Value::Decimal(fieldcrypt::Decimal::new(v.trim()).ok()?),
+        (Cell::Text(v), Class::Uuid) => Value::String(canonical_uuid(&v)?),
+        (Cell::Text(v), Class::Json) => Value::Json(fieldcrypt::JsonText::new(&v).ok()?),
         (Cell::Text(v), _) => Value::String(v),
         (Cell::Binary(v), _) => Value::Bytes(v),
         (Cell::Int(v), _) => Value::Int(v),
         (Cell::Float(v), _) => Value::Float(v),
         (Cell::Bool(v), _) => Value::Bool(v),
     })
+}
+
+/// A UUID in the form row keys and sealed UUIDs take, lower-case and hyphenated
+/// (`0190a6e2-7c1b-7d3e-9f00-2a1b3c4d5e6f`), from that form in either case; `None` for text
+/// that is not a UUID (a SQLite column declared `uuid` holds whatever was stored).
+fn canonical_uuid(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let well_formed = bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    well_formed.then(|| text.to_ascii_lowercase())
 }
 
 /// A timestamp column's text: `YYYY-MM-DD HH:MM:SS[.ffffff]`, with PostgreSQL's `+00` (the
@@ -349,6 +364,8 @@ fn from_value(value: Value, class: Class) -> Option<Cell> {
         | (value @ Value::Timestamp(_), Class::Timestamp)
         | (value @ Value::Decimal(_), Class::Decimal) => Cell::Text(textual(&value)?),
         (Value::String(v), Class::Text) => Cell::Text(v),
+        (Value::String(v), Class::Uuid) => Cell::Text(canonical_uuid(&v)?),
+        (Value::Json(v), Class::Json | Class::Text) => Cell::Text(v.into_string()),
         (Value::Bytes(v), Class::Binary) => Cell::Binary(v),
         (Value::String(v), Class::Binary) => Cell::Binary(v.into_bytes()),
         (Value::Int(v), Class::Int) => Cell::Int(v),

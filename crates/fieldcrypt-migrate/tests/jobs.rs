@@ -435,6 +435,186 @@ macro_rules! suite {
             }
 
             #[tokio::test]
+            async fn uuid_keys_and_uuid_columns_walk_bind_and_come_back() {
+                let Some((pool, _)) = connect($backend).await else { return };
+                let t = unique("fcm_uuid");
+                // MariaDB and PostgreSQL have a UUID type (MariaDB orders it by its time fields,
+                // not as text); SQLite keeps whatever the column is declared as.
+                exec(&pool, &format!(
+                    "CREATE TABLE {t} (id UUID PRIMARY KEY, email TEXT, token UUID, token_enc TEXT, token_back UUID)"
+                )).await;
+                let uuid = |i: u32, salt: u32| {
+                    let a = i.wrapping_mul(2_654_435_761) ^ salt;
+                    format!("{a:08x}-{:04x}-7{:03x}-{:04x}-{:012x}", i & 0xffff, (i ^ salt) % 4096,
+                        0x8000 | (i.wrapping_mul(7) % 0x3fff), u64::from(i) * 1_000_003)
+                };
+                let rows = 300_u32;
+                for i in 1..=rows {
+                    let token = if i % 10 == 0 { "NULL".to_owned() } else { format!("'{}'", uuid(i, 0x5a5a_5a5a)) };
+                    exec(&pool, &format!("INSERT INTO {t} (id, email, token) VALUES ('{}', 'person{i}@example.org', {token})", uuid(i, 0))).await;
+                }
+                if $backend == "sqlite" {
+                    // A SQLite column declared UUID holds any text: reported, left as it is.
+                    exec(&pool, &format!("INSERT INTO {t} (id, email, token) VALUES ('{}', 'x@example.org', 'not-a-uuid')", uuid(rows + 1, 0))).await;
+                }
+                let keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+
+                let mut email = ColumnJob::new(Operation::Encrypt, &t, "email");
+                email.bind_row = true;
+                let summary = job(&pool, &email, &keyring).await;
+                assert!(summary.is_clean(), "{summary:?}");
+                let extra = u64::from($backend == "sqlite");
+                assert_eq!(summary.written, u64::from(rows) + extra, "the walk by UUID key visits every row once");
+
+                let mut token = ColumnJob::new(Operation::Encrypt, &t, "token");
+                token.into = Some("token_enc".to_owned());
+                let summary = job(&pool, &token, &keyring).await;
+                assert_eq!(summary.written, u64::from(rows - rows / 10));
+                if $backend == "sqlite" {
+                    assert_eq!((summary.failed, summary.failed_keys.clone()), (1, vec![format!("{:?}", uuid(rows + 1, 0))]));
+                } else {
+                    assert!(summary.is_clean(), "{summary:?}");
+                }
+
+                let key_text = match $backend { "postgres" => "id::text", "mysql" => "CAST(id AS CHAR)", _ => "id" };
+                let sql = format!("SELECT {key_text}, email, token_enc FROM {t}");
+                let stored: Vec<(String, String, Option<String>)> = match &pool {
+                    Pool::Postgres(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+                    Pool::MySql(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+                    Pool::Sqlite(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+                };
+                let by_key: HashMap<String, u32> = (1..=rows + 1).map(|i| (uuid(i, 0), i)).collect();
+                let token_ctx = Context::new(t.as_str(), "token_enc").unwrap();
+                let mut opened = 0;
+                for (key, email, token_enc) in &stored {
+                    let i = by_key[key];
+                    // Each email is bound to its row by the key's text, as `Sealed` binds a UUID.
+                    let row_ctx = Context::new(t.as_str(), "email").unwrap().with_row(key.as_str()).unwrap();
+                    let expected = if i > rows { "x@example.org".to_owned() } else { format!("person{i}@example.org") };
+                    assert_eq!(keyring.open_text::<String>(&row_ctx, email).unwrap(), expected);
+                    let column_only = Context::new(t.as_str(), "email").unwrap();
+                    assert!(keyring.open_text::<String>(&column_only, email).is_err(), "bound to the row");
+                    if let Some(token_enc) = token_enc {
+                        assert_eq!(keyring.open_text::<String>(&token_ctx, token_enc).unwrap(), uuid(i, 0x5a5a_5a5a));
+                        opened += 1;
+                    }
+                }
+                assert_eq!(opened, rows - rows / 10);
+
+                let mut back = ColumnJob::new(Operation::Decrypt, &t, "token_enc");
+                back.into = Some("token_back".to_owned());
+                back.context = Some((t.clone(), "token_enc".to_owned()));
+                let summary = job(&pool, &back, &keyring).await;
+                assert!(summary.is_clean(), "{summary:?}");
+                assert_eq!(summary.written, u64::from(rows - rows / 10));
+                let differ = match $backend {
+                    "postgres" => "token IS DISTINCT FROM token_back",
+                    "mysql" => "NOT (token <=> token_back)",
+                    _ => "token IS NOT token_back",
+                };
+                let sql = format!("SELECT COUNT(*) FROM {t} WHERE token_enc IS NOT NULL AND {differ}");
+                let n: i64 = match &pool {
+                    Pool::Postgres(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+                    Pool::MySql(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+                    Pool::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
+                };
+                assert_eq!(n, 0, "UUIDs that did not come back equal");
+            }
+
+            #[tokio::test]
+            async fn json_columns_are_sealed_with_every_number_exact_and_come_back() {
+                let Some((pool, blob)) = connect($backend).await else { return };
+                let t = unique("fcm_json");
+                let json = if $backend == "postgres" { "JSONB" } else { "JSON" };
+                exec(&pool, &format!(
+                    "CREATE TABLE {t} (id BIGINT PRIMARY KEY, doc {json}, doc_enc {blob}, doc_back {json})"
+                )).await;
+                // Numbers no f64 holds, a scale to keep, escapes, unicode, JSON null, SQL NULL.
+                let docs: [Option<&str>; 8] = [
+                    Some(r#"{"big": 123456789012345678901234567890.5, "price": 1.10, "n": -0.0}"#),
+                    Some(r#"[1e400, 18446744073709551617, 0.1, -5]"#),
+                    Some(r#"{"note": "line\nbreak \"quoted\" \\ tab\t", "name": "Zoë 👩‍⚕️ שלום"}"#),
+                    Some(r#"{"nested": {"a": [], "b": {}, "c": [true, false, null]}}"#),
+                    Some("null"),
+                    Some(r#""just a string""#),
+                    Some("  [ 1 ,  2 ]  "),
+                    None,
+                ];
+                for (i, doc) in docs.iter().enumerate() {
+                    // MySQL string literals take backslash escapes of their own.
+                    let escaped = |d: &str| if $backend == "mysql" { d.replace('\\', "\\\\") } else { d.to_owned() };
+                    let lit = doc.map_or("NULL".to_owned(), |d| format!("'{}'", escaped(d).replace('\'', "''")));
+                    exec(&pool, &format!("INSERT INTO {t} (id, doc) VALUES ({i}, {lit})")).await;
+                }
+                if $backend == "sqlite" {
+                    // A SQLite column declared JSON holds any text: reported, left as it is.
+                    exec(&pool, &format!("INSERT INTO {t} (id, doc) VALUES (99, '{{not json')")).await;
+                }
+                let keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+
+                // In place is refused: the column cannot hold envelopes (MariaDB's JSON columns
+                // are LONGTEXT, known by their json_valid check).
+                let in_place = run(&pool, &ColumnJob::new(Operation::Encrypt, &t, "doc"), &keyring, &RunOptions::default(), &mut |_| {}).await.unwrap_err();
+                assert!(in_place.to_string().contains("cannot hold envelopes"), "{in_place}");
+
+                let mut encrypt = ColumnJob::new(Operation::Encrypt, &t, "doc");
+                encrypt.into = Some("doc_enc".to_owned());
+                let summary = job(&pool, &encrypt, &keyring).await;
+                assert_eq!(summary.written, 7);
+                if $backend == "sqlite" {
+                    assert_eq!((summary.failed, summary.failed_keys.clone()), (1, vec!["99".to_owned()]));
+                } else {
+                    assert!(summary.is_clean(), "{summary:?}");
+                }
+
+                let text_of = |column: &str| match $backend {
+                    "postgres" => format!("{column}::text"),
+                    "mysql" => format!("CAST({column} AS CHAR)"),
+                    _ => column.to_owned(),
+                };
+                let sql = format!("SELECT id, {}, doc_enc, {} FROM {t} WHERE id < 99 ORDER BY id", text_of("doc"), text_of("doc_back"));
+                let fetch = || async {
+                    let rows: Vec<(i64, Option<String>, Option<Vec<u8>>, Option<String>)> = match &pool {
+                        Pool::Postgres(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+                        Pool::MySql(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+                        Pool::Sqlite(p) => sqlx::query_as(&sql).fetch_all(p).await.unwrap(),
+                    };
+                    rows
+                };
+                let ctx = Context::new(t.as_str(), "doc_enc").unwrap();
+                let mut opened = 0;
+                for (id, doc, doc_enc, _) in fetch().await {
+                    match (doc, doc_enc) {
+                        (Some(doc), Some(stored)) => {
+                            let Value::Json(sealed) = keyring.open::<Value>(&ctx, &stored).unwrap() else {
+                                panic!("row {id}: not sealed as JSON");
+                            };
+                            // What the database printed, whitespace between tokens dropped.
+                            assert_eq!(sealed, fieldcrypt::JsonText::new(&doc).unwrap(), "row {id}");
+                            opened += 1;
+                        }
+                        (None, None) => {}
+                        other => panic!("row {id}: {other:?}"),
+                    }
+                }
+                assert_eq!(opened, 7);
+                let first = keyring.open::<fieldcrypt::JsonText>(&ctx, &fetch().await[0].2.clone().unwrap()).unwrap();
+                assert!(first.as_str().contains("123456789012345678901234567890.5"), "numbers kept exactly");
+                assert!(first.as_str().contains("1.10"), "scale kept");
+
+                let mut back = ColumnJob::new(Operation::Decrypt, &t, "doc_enc");
+                back.into = Some("doc_back".to_owned());
+                back.context = Some((t.clone(), "doc_enc".to_owned()));
+                let summary = job(&pool, &back, &keyring).await;
+                assert!(summary.is_clean(), "{summary:?}");
+                assert_eq!(summary.written, 7);
+                for (id, doc, _, doc_back) in fetch().await {
+                    let compact = |d: Option<String>| d.map(|d| fieldcrypt::JsonText::new(&d).unwrap());
+                    assert_eq!(compact(doc), compact(doc_back), "row {id} came back otherwise");
+                }
+            }
+
+            #[tokio::test]
             async fn a_concurrent_writer_never_loses_an_update() {
                 let Some((pool, _)) = connect($backend).await else { return };
                 let t = unique("fcm_race");

@@ -48,6 +48,6 @@ pub use document::{KeyWrapper, KeyringDocument, LocalKek};
 pub use envelope::{Envelope, Header, KeyId, Suite};
 pub use error::{Error, KeyringError, ParseError};
 pub use keyring::{KeyInfo, KeyState, Keyring, KeyringId};
-pub use plaintext::{Date, Decimal, Decode, Encode, Json, Timestamp, TypeTag, Value};
+pub use plaintext::{Date, Decimal, Decode, Encode, Json, JsonText, Timestamp, TypeTag, Value};
 pub use sealer::Sealer;
 pub use secret::{SecretKey, random_array};

@@ -13,7 +13,7 @@
 //! | 0x06 | date | i32 big-endian: days since 1970-01-01, proleptic Gregorian |
 //! | 0x07 | timestamp | i64 big-endian seconds since the Unix epoch (UTC), u32 big-endian nanoseconds < 10^9 |
 //! | 0x08 | decimal | ASCII `-?(0|[1-9][0-9]*)(\.[0-9]+)?`, scale kept as written |
-//! | 0x09 | json | UTF-8 JSON text, as serde_json writes it |
+//! | 0x09 | json | UTF-8 JSON text, without whitespace between tokens |
 
 use serde::{Serialize, de::DeserializeOwned};
 use zeroize::Zeroize;
@@ -695,6 +695,107 @@ impl<T: DeserializeOwned> Decode for Json<T> {
     }
 }
 
+/// A JSON text kept exactly as given: numbers as written (`1.10`, `12345678901234567890123`,
+/// `1e400`), keys in their order, duplicates and all; only the whitespace between tokens is
+/// dropped. What tools that move JSON without interpreting it use (column jobs, the CLI,
+/// [`Value`]), since `serde_json::Value` rounds numbers to `f64`; [`Json<T>`] is the typed way.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct JsonText(String);
+
+impl core::fmt::Debug for JsonText {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("JsonText(..)")
+    }
+}
+
+impl JsonText {
+    /// Checks that `text` is one JSON value (RFC 8259) and drops the whitespace between its
+    /// tokens; nothing else changes.
+    pub fn new(text: &str) -> Result<Self, Error> {
+        check_json(text)?;
+        let mut compact = String::with_capacity(text.len());
+        let (mut in_string, mut escaped) = (false, false);
+        for c in text.chars() {
+            if in_string {
+                match (escaped, c) {
+                    (true, _) => escaped = false,
+                    (false, '\\') => escaped = true,
+                    (false, '"') => in_string = false,
+                    _ => {}
+                }
+            } else if matches!(c, ' ' | '\t' | '\n' | '\r') {
+                continue;
+            } else if c == '"' {
+                in_string = true;
+            }
+            compact.push(c);
+        }
+        Ok(Self(compact))
+    }
+
+    /// The JSON of a `serde_json` value, as serde_json writes it.
+    pub fn from_value(value: &serde_json::Value) -> Self {
+        // Writing a `serde_json::Value` cannot fail: its map keys are strings.
+        Self(value.to_string())
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The text, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// Reads the text as a `T` (numbers as `T` reads them: a `serde_json::Value` rounds them
+    /// to `f64` beyond 64-bit integers).
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_str(&self.0).map_err(|_| Error::InvalidValue("json"))
+    }
+}
+
+impl core::fmt::Display for JsonText {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether `text` is one JSON value, checked for syntax only (numbers are not converted, so
+/// none is out of range).
+fn check_json(text: &str) -> Result<(), Error> {
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map(drop)
+        .map_err(|_| Error::InvalidValue("json"))
+}
+
+impl Encode for JsonText {
+    fn type_tag(&self) -> TypeTag {
+        TypeTag::Json
+    }
+    fn encode_payload(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        out.extend_from_slice(self.0.as_bytes());
+        Ok(())
+    }
+    fn size_hint(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl Decode for JsonText {
+    /// Takes the sealed text as it is (any JSON text opens, whitespace and all).
+    fn decode_payload(tag: TypeTag, payload: &mut Vec<u8>) -> Result<Self, Error> {
+        expect_tag(tag, TypeTag::Json)?;
+        let text = String::from_utf8(core::mem::take(payload)).map_err(|e| {
+            *payload = e.into_bytes();
+            Error::InvalidValue("json")
+        })?;
+        check_json(&text)?;
+        Ok(Self(text))
+    }
+}
+
 // --- any type, for tools ---
 
 /// A value of whichever type it was sealed as; for tools such as the CLI and `doctor`.
@@ -717,8 +818,8 @@ pub enum Value {
     Timestamp(Timestamp),
     /// [`TypeTag::Decimal`]
     Decimal(Decimal),
-    /// [`TypeTag::Json`]
-    Json(serde_json::Value),
+    /// [`TypeTag::Json`], its text kept exactly.
+    Json(JsonText),
 }
 
 impl core::fmt::Debug for Value {
@@ -767,9 +868,7 @@ impl Value {
             TypeTag::Date => Value::Date(text.trim().parse()?),
             TypeTag::Timestamp => Value::Timestamp(text.trim().parse()?),
             TypeTag::Decimal => Value::Decimal(Decimal::new(text.trim())?),
-            TypeTag::Json => {
-                Value::Json(serde_json::from_str(text).map_err(|_| Error::InvalidValue("json"))?)
-            }
+            TypeTag::Json => Value::Json(JsonText::new(text)?),
         })
     }
 }
@@ -788,7 +887,7 @@ impl Encode for Value {
             Value::Date(v) => v.encode_payload(out),
             Value::Timestamp(v) => v.encode_payload(out),
             Value::Decimal(v) => v.encode_payload(out),
-            Value::Json(v) => Json(v).encode_payload(out),
+            Value::Json(v) => v.encode_payload(out),
         }
     }
 }
@@ -804,9 +903,7 @@ impl Decode for Value {
             TypeTag::Date => Value::Date(Date::decode_payload(tag, payload)?),
             TypeTag::Timestamp => Value::Timestamp(Timestamp::decode_payload(tag, payload)?),
             TypeTag::Decimal => Value::Decimal(Decimal::decode_payload(tag, payload)?),
-            TypeTag::Json => {
-                Value::Json(Json::<serde_json::Value>::decode_payload(tag, payload)?.0)
-            }
+            TypeTag::Json => Value::Json(JsonText::decode_payload(tag, payload)?),
         })
     }
 }
@@ -846,6 +943,56 @@ mod tests {
             Json(by_pair).encode_payload(&mut out),
             Err(Error::Unencodable("json"))
         );
+    }
+
+    #[test]
+    fn json_text_drops_whitespace_between_tokens_only() {
+        let text = " {\"a b\" : [ 1.10 , 123456789012345678901234567890.5, 1e400 ],\n\t\"s\": \"x \\\" y\\\\\" } ";
+        let json = JsonText::new(text).unwrap();
+        assert_eq!(
+            json.as_str(),
+            r#"{"a b":[1.10,123456789012345678901234567890.5,1e400],"s":"x \" y\\"}"#
+        );
+        // serde_json cannot read 1e400 into a Value at all; the text keeps it.
+        assert!(json.parse::<serde_json::Value>().is_err());
+        // Without it, serde_json reads the compact text as the same value as the original.
+        let plain = " [ 1.5 , {\"k\" : \"a  b\"} ] ";
+        assert_eq!(
+            JsonText::new(plain)
+                .unwrap()
+                .parse::<serde_json::Value>()
+                .unwrap(),
+            serde_json::from_str::<serde_json::Value>(plain).unwrap()
+        );
+        for bad in ["", "{", "[1,]", "NaN", "01", "1 2", "{'a':1}", "\"\\x\""] {
+            assert_eq!(
+                JsonText::new(bad),
+                Err(Error::InvalidValue("json")),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_text_opens_as_it_was_sealed_and_as_a_value() {
+        let mut payload = b"[1.10, {\"k\": null}]".to_vec();
+        let opened = JsonText::decode_payload(TypeTag::Json, &mut payload).unwrap();
+        assert_eq!(
+            opened.as_str(),
+            "[1.10, {\"k\": null}]",
+            "whitespace a writer left stays"
+        );
+        let mut out = Vec::new();
+        JsonText::new("[1.10, {\"k\": null}]")
+            .unwrap()
+            .encode_payload(&mut out)
+            .unwrap();
+        assert_eq!(out, b"[1.10,{\"k\":null}]");
+        let mut invalid = b"[1,".to_vec();
+        assert!(JsonText::decode_payload(TypeTag::Json, &mut invalid).is_err());
+        let mut not_utf8 = b"\"\xff\"".to_vec();
+        assert!(JsonText::decode_payload(TypeTag::Json, &mut not_utf8).is_err());
+        assert!(JsonText::decode_payload(TypeTag::String, &mut b"1".to_vec()).is_err());
     }
 
     #[test]

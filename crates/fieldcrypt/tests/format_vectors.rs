@@ -9,9 +9,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fieldcrypt::aead::{KcXaes256Gcm, Xaes256Gcm};
 use fieldcrypt::document::WrappedKey;
 use fieldcrypt::{
-    Context, Date, Decimal, Envelope, Error, IndexDefinition, Json, KeyId, KeyState, KeyWrapper,
-    Keyring, KeyringDocument, KeyringError, KeyringId, LocalKek, Normalizer, SecretKey, Suite,
-    Timestamp, TypeTag, Value,
+    Context, Date, Decimal, Envelope, Error, IndexDefinition, JsonText, KeyId, KeyState,
+    KeyWrapper, Keyring, KeyringDocument, KeyringError, KeyringId, LocalKek, Normalizer, SecretKey,
+    Suite, Timestamp, TypeTag, Value,
 };
 use serde_json::Value as J;
 
@@ -147,7 +147,7 @@ fn open_as(kr: &Keyring, ctx: &Context, input: &[u8], ty: &str) -> Result<Value,
         "date" => kr.open::<Date>(ctx, input).map(Value::Date),
         "timestamp" => kr.open::<Timestamp>(ctx, input).map(Value::Timestamp),
         "decimal" => kr.open::<Decimal>(ctx, input).map(Value::Decimal),
-        "json" => kr.open::<Json<J>>(ctx, input).map(|j| Value::Json(j.0)),
+        "json" => kr.open::<JsonText>(ctx, input).map(Value::Json),
         "value" => kr.open::<Value>(ctx, input),
         other => panic!("open_as {other}"),
     }

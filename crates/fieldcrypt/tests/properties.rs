@@ -3,8 +3,8 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use fieldcrypt::{
-    Context, Date, Decimal, Decode, Encode, Envelope, Json, KeyId, Keyring, KeyringId, SecretKey,
-    Suite, Timestamp,
+    Context, Date, Decimal, Decode, Encode, Envelope, Json, JsonText, KeyId, Keyring, KeyringId,
+    SecretKey, Suite, Timestamp,
 };
 use proptest::prelude::*;
 
@@ -65,6 +65,27 @@ fn round_trip<T: Encode + Decode + PartialEq + core::fmt::Debug>(
     Ok(())
 }
 
+/// JSON documents with whitespace, quotes and backslashes inside their strings and keys.
+fn any_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value as J;
+    let leaf = prop_oneof![
+        Just(J::Null),
+        any::<bool>().prop_map(J::Bool),
+        any::<i64>().prop_map(J::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(J::from),
+        "[ \\t\\n\"\\\\a-zé]{0,8}".prop_map(J::String),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(J::Array),
+            proptest::collection::btree_map("[ \"\\\\a-z]{0,5}", inner, 0..6)
+                .prop_map(|m| J::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -103,6 +124,18 @@ proptest! {
             round_trip(suite, key, &ctx, &d)?;
         }
         round_trip(suite, key, &ctx, &Json(words))?;
+    }
+
+    #[test]
+    fn json_text_compacts_as_serde_json_writes_and_round_trips(suite in any_suite(), key in any::<[u8; 32]>(),
+            ctx in any_context(), doc in any_json()) {
+        // serde_json's pretty and compact writers are the independent reference: dropping the
+        // whitespace between tokens of the one must give the other, strings untouched.
+        let pretty = serde_json::to_string_pretty(&doc).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let compact = serde_json::to_string(&doc).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let text = JsonText::new(&pretty).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(text.as_str(), compact.as_str());
+        round_trip(suite, key, &ctx, &text)?;
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub(crate) fn same_value(kind: FieldKind, value: &Value, orm: &J) -> bool {
         (FieldKind::Float, Value::Float(v), J::String(o)) => o
             .parse::<f64>()
             .is_ok_and(|o| o.to_bits() == v.to_bits() || (o.is_nan() && v.is_nan())),
-        (FieldKind::Json, Value::Json(v), o) => v == o,
+        (FieldKind::Json, Value::Json(v), o) => v.parse::<J>().is_ok_and(|v| &v == o),
         _ => false,
     }
 }
