@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use fieldcrypt::{Context, Keyring, Suite, Value};
 use fieldcrypt_migrate::{ColumnJob, MigrateError, Operation, Pool, RunOptions, Summary, run};
+use fieldcrypt_sqlx::Migrating;
+use sqlx::Row as _;
 
 fn url(var: &str, default: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| default.to_owned())
@@ -208,6 +210,17 @@ fn typed_row(
     });
     let amount = (i % 10 != 6).then_some(AMOUNTS[k]);
     (born, seen, amount)
+}
+
+fieldcrypt_sqlx::column!(AppSecret = "fcm_app"."secret" as Text);
+
+/// The keyring the application's column types use (`fieldcrypt_sqlx::install` is process-wide),
+/// shared by the tests that play the application.
+fn app_keyring() -> Arc<Keyring> {
+    static KEYRING: std::sync::OnceLock<Arc<Keyring>> = std::sync::OnceLock::new();
+    KEYRING
+        .get_or_init(|| fieldcrypt_sqlx::install(Keyring::generate(Suite::KcXaes256Gcm).unwrap()))
+        .clone()
 }
 
 macro_rules! suite {
@@ -611,6 +624,98 @@ macro_rules! suite {
                 for (id, doc, _, doc_back) in fetch().await {
                     let compact = |d: Option<String>| d.map(|d| fieldcrypt::JsonText::new(&d).unwrap());
                     assert_eq!(compact(doc), compact(doc_back), "row {id} came back otherwise");
+                }
+            }
+
+            #[tokio::test]
+            async fn an_application_on_migrating_reads_every_row_and_writes_envelopes_during_the_job() {
+                let Some((pool, _)) = connect($backend).await else { return };
+                let t = unique("fcm_app");
+                exec(&pool, &format!("CREATE TABLE {t} (id BIGINT PRIMARY KEY, secret TEXT)")).await;
+                let rows = 2000_i64;
+                let values: Vec<String> = (1..=rows).map(|i| format!("({i}, 'v0-{i}')")).collect();
+                exec(&pool, &format!("INSERT INTO {t} (id, secret) VALUES {}", values.join(","))).await;
+                let keyring = app_keyring();
+                let stop = Arc::new(AtomicBool::new(false));
+                let ph = |n: usize| if $backend == "postgres" { format!("${n}") } else { "?".to_owned() };
+                let update = format!("UPDATE {t} SET secret = {} WHERE id = {}", ph(1), ph(2));
+                let select = format!("SELECT id, secret FROM {t}");
+                // The application: writes through `Migrating` (envelopes), reads every row back
+                // through it, whatever the job has reached.
+                macro_rules! on_pool {
+                    ($pool:expr, $p:ident => $body:expr) => {
+                        match $pool {
+                            Pool::Postgres($p) => $body,
+                            Pool::MySql($p) => $body,
+                            Pool::Sqlite($p) => $body,
+                        }
+                    };
+                }
+                let writer = {
+                    let (pool, stop, update) = (pool.clone(), Arc::clone(&stop), update.clone());
+                    tokio::spawn(async move {
+                        let mut last: HashMap<i64, String> = HashMap::new();
+                        let mut n = 0_u64;
+                        while !stop.load(Ordering::Relaxed) || n < 100 {
+                            n += 1;
+                            let r = fieldcrypt::random_array::<8>().unwrap();
+                            let id = (u64::from_le_bytes(r) % rows as u64) as i64 + 1;
+                            let value = format!("v{n}-{id}");
+                            on_pool!(&pool, p => sqlx::query(&update)
+                                .bind(Migrating::<String, AppSecret>::new(value.clone()))
+                                .bind(id)
+                                .execute(p).await.map(drop).unwrap());
+                            last.insert(id, value);
+                        }
+                        last
+                    })
+                };
+                let reader = {
+                    let (pool, stop, select) = (pool.clone(), Arc::clone(&stop), select.clone());
+                    tokio::spawn(async move {
+                        let (mut scans, mut plain, mut sealed) = (0_u64, 0_u64, 0_u64);
+                        while !stop.load(Ordering::Relaxed) || scans < 2 {
+                            scans += 1;
+                            let read: Vec<(i64, bool, String)> = on_pool!(&pool, p => {
+                                let got = sqlx::query(&select).fetch_all(p).await.unwrap();
+                                got.iter().map(|row| {
+                                    let id: i64 = row.get(0);
+                                    let value: Migrating<String, AppSecret> = row
+                                        .try_get(1)
+                                        .unwrap_or_else(|e| panic!("row {id} did not read mid-job: {e}"));
+                                    (id, value.was_plaintext(), value.into_inner())
+                                }).collect()
+                            });
+                            assert_eq!(read.len(), rows as usize);
+                            for (id, was_plaintext, value) in read {
+                                assert!(value.starts_with('v') && value.ends_with(&format!("-{id}")), "row {id}");
+                                if was_plaintext { plain += 1 } else { sealed += 1 }
+                            }
+                        }
+                        (scans, plain, sealed)
+                    })
+                };
+                let mut encrypt = ColumnJob::new(Operation::Encrypt, &t, "secret");
+                encrypt.context = Some(("fcm_app".to_owned(), "secret".to_owned()));
+                let summary = run(&pool, &encrypt, &keyring, &RunOptions { batch: 50, ..RunOptions::default() }, &mut |_| {}).await.unwrap();
+                stop.store(true, Ordering::Relaxed);
+                let last = writer.await.unwrap();
+                let (scans, plain, sealed) = reader.await.unwrap();
+                // The application wrote envelopes only, so one run leaves nothing behind.
+                assert!(summary.is_clean(), "{summary:?}");
+                assert!(scans >= 2 && plain > 0 && sealed > 0, "{scans} scans, {plain} plaintext, {sealed} envelopes");
+                eprintln!("{} mid-job reads: {scans} scans, {plain} plaintext, {sealed} envelopes", $backend);
+                // And every value is what was last written, readable as `Encrypted` now.
+                let all: Vec<(i64, String)> = on_pool!(&pool, p => {
+                    let got = sqlx::query(&select).fetch_all(p).await.unwrap();
+                    got.iter().map(|row| {
+                        let value: fieldcrypt_sqlx::Encrypted<String, AppSecret> = row.try_get(1).unwrap();
+                        (row.get::<i64, _>(0), value.into_inner())
+                    }).collect()
+                });
+                for (id, value) in all {
+                    let expected = last.get(&id).cloned().unwrap_or_else(|| format!("v0-{id}"));
+                    assert_eq!(value, expected, "row {id}");
                 }
             }
 

@@ -56,12 +56,7 @@ impl<T, C: Column> Encrypted<T, C> {
     where
         T: fieldcrypt::Encode,
     {
-        let keyring = installed()?;
-        let context = C::shared_context()?;
-        Ok(match C::STORAGE {
-            Storage::Binary => Stored::Binary(bulk::seal(&keyring, &context, &self.value)?),
-            Storage::Text => Stored::Text(bulk::seal_text(&keyring, &context, &self.value)?),
-        })
+        seal_for::<T, C>(&self.value)
     }
 
     fn open(stored: &[u8]) -> Result<Self, Error>
@@ -71,6 +66,16 @@ impl<T, C: Column> Encrypted<T, C> {
         let keyring = installed()?;
         Ok(Self::new(keyring.open(&*C::shared_context()?, stored)?))
     }
+}
+
+/// `value` sealed for column `C` with the installed keyring, in the column's storage form.
+pub(crate) fn seal_for<T: fieldcrypt::Encode, C: Column>(value: &T) -> Result<Stored, Error> {
+    let keyring = installed()?;
+    let context = C::shared_context()?;
+    Ok(match C::STORAGE {
+        Storage::Binary => Stored::Binary(bulk::seal(&keyring, &context, value)?),
+        Storage::Text => Stored::Text(bulk::seal_text(&keyring, &context, value)?),
+    })
 }
 
 impl<T, C: Column> From<T> for Encrypted<T, C> {

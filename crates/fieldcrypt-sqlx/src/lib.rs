@@ -79,6 +79,7 @@ mod error;
 pub mod index;
 mod installed;
 pub mod keystore;
+pub mod migrating;
 mod sealed;
 
 #[doc(hidden)]
@@ -91,4 +92,5 @@ pub use error::{Error, column_error};
 pub use index::{BlindIndex, IndexLookup, IndexPair, IndexValue};
 pub use installed::{install, install_shared, installed};
 pub use keystore::TableStore;
+pub use migrating::Migrating;
 pub use sealed::Sealed;

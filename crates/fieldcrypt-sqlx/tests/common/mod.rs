@@ -744,5 +744,86 @@ macro_rules! backend_suite {
             let context = Context::new("fc_rows", "ssn").unwrap().with_row(id).unwrap();
             assert_eq!(ssn.open_in(&keyring, &context).unwrap(), "555-12-3456");
         }
+
+        #[tokio::test]
+        async fn a_column_encrypted_in_place_reads_both_forms_while_it_migrates() {
+            use fieldcrypt_sqlx::Migrating;
+            fieldcrypt_sqlx::column!(Notes = "fc_migrating"."notes" as Text);
+            fieldcrypt_sqlx::column!(Blob = "fc_migrating"."data");
+            let Some(pool) = pool().await else { return };
+            installed_keyring();
+            let table = "fc_migrating";
+            fresh_table(&pool, table, "id {bigint} PRIMARY KEY, notes {text}, data {blob}").await;
+            let insert = D.sql(&format!("INSERT INTO {table} (id, notes, data) VALUES (?, ?, ?)"));
+            // Rows 1-3: plaintext the job has not reached. Rows 4-6: envelopes.
+            for id in 1..=3_i64 {
+                let q = sqlx::query(&insert).bind(id).bind(format!("note {id}")).bind(format!("bytes {id}").into_bytes());
+                q.execute(&pool).await.unwrap();
+            }
+            for id in 4..=6_i64 {
+                let q = sqlx::query(&insert)
+                    .bind(id)
+                    .bind(Encrypted::<String, Notes>::new(format!("note {id}")))
+                    .bind(Encrypted::<Vec<u8>, Blob>::new(format!("bytes {id}").into_bytes()));
+                q.execute(&pool).await.unwrap();
+            }
+            let sealed: String = sqlx::query_scalar(&format!("SELECT notes FROM {table} WHERE id = 4"))
+                .fetch_one(&pool).await.unwrap();
+            // Row 7: plaintext that merely begins like an envelope. Row 8: an envelope with one
+            // character of its body changed. Row 9: an envelope cut after its header.
+            let mut tampered = sealed.clone().into_bytes();
+            let middle = tampered.len() / 2;
+            tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
+            let odd = [
+                (7_i64, "fc1 is how our order codes begin".to_owned()),
+                (8, String::from_utf8(tampered).unwrap()),
+                (9, sealed[..sealed.find('.').unwrap() + 3].to_owned()),
+            ];
+            for (id, notes) in &odd {
+                sqlx::query(&insert).bind(*id).bind(notes).bind(b"x".to_vec()).execute(&pool).await.unwrap();
+            }
+
+            let rows = sqlx::query(&format!("SELECT id, notes, data FROM {table} ORDER BY id"))
+                .fetch_all(&pool).await.unwrap();
+            let mut read = Vec::new();
+            for row in &rows {
+                let id: i64 = row.get(0);
+                match row.try_get::<Migrating<String, Notes>, _>(1) {
+                    Ok(notes) => read.push((id, notes.was_plaintext(), notes.into_inner())),
+                    Err(err) => {
+                        // An envelope never comes back as plaintext: it opens or it is an error.
+                        let typed = column_error(&err).and_then(|e| e.crypto()).cloned();
+                        match id {
+                            8 => assert!(matches!(typed, Some(fieldcrypt::Error::CannotOpen | fieldcrypt::Error::Malformed(_))), "{err}"),
+                            9 => assert!(matches!(typed, Some(fieldcrypt::Error::Malformed(_))), "{err}"),
+                            _ => panic!("row {id} should read: {err}"),
+                        }
+                    }
+                }
+                if id <= 6 {
+                    let data: Migrating<Vec<u8>, Blob> = row.try_get(2).unwrap();
+                    assert_eq!((data.was_plaintext(), data.into_inner()), (id <= 3, format!("bytes {id}").into_bytes()));
+                }
+            }
+            let expected: Vec<(i64, bool, String)> = (1..=6)
+                .map(|id| (id, id <= 3, format!("note {id}")))
+                .chain([(7, true, odd[0].1.clone())])
+                .collect();
+            assert_eq!(read, expected);
+
+            // What the application writes is an envelope: the job has nothing left to do there,
+            // and the field reads as `Encrypted` once the column is done.
+            let update = D.sql(&format!("UPDATE {table} SET notes = ? WHERE id = ?"));
+            sqlx::query(&update).bind(Migrating::<String, Notes>::new("rewritten".to_owned())).bind(1_i64)
+                .execute(&pool).await.unwrap();
+            let raw: String = sqlx::query_scalar(&format!("SELECT notes FROM {table} WHERE id = 1"))
+                .fetch_one(&pool).await.unwrap();
+            assert!(!raw.contains("rewritten") && fieldcrypt::Envelope::parse(raw.as_bytes()).is_ok());
+            let row = sqlx::query(&format!("SELECT notes FROM {table} WHERE id = 1")).fetch_one(&pool).await.unwrap();
+            assert_eq!(row.try_get::<Encrypted<String, Notes>, _>(0).unwrap().into_inner(), "rewritten");
+            // `Encrypted` itself refuses the plaintext rows.
+            let row = sqlx::query(&format!("SELECT notes FROM {table} WHERE id = 2")).fetch_one(&pool).await.unwrap();
+            assert!(row.try_get::<Encrypted<String, Notes>, _>(0).is_err());
+        }
     };
 }
