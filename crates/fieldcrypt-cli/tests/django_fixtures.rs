@@ -181,15 +181,9 @@ fn import_and_compare(library: &str, venv: &str) {
                 continue; // a search column: not encrypted
             };
             // A JSON column validates its content (SQLite's CHECK, PostgreSQL's jsonb), so the
-            // envelopes go --into a text column; on PostgreSQL the job reads jsonb as text once
-            // the column is text (the migration an app runs when it drops the library).
+            // envelopes go --into a text column; the job reads the jsonb column as its text.
             let into = (spec["storage"] == "json").then(|| format!("{column}_fc"));
             if let Some(into) = &into {
-                if backend == "postgresql" {
-                    rt.block_on(db.exec(&format!(
-                        "ALTER TABLE {table} ALTER COLUMN \"{column}\" TYPE text USING \"{column}\"::text"
-                    )));
-                }
                 rt.block_on(db.exec(&format!("ALTER TABLE {table} ADD COLUMN \"{into}\" text")));
             }
             let mut args = vec![
