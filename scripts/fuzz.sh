@@ -46,9 +46,16 @@ for row in legacy["raw"].values():
 for s in seeds:
     with open(f"fuzz/corpus/django/{hashlib.sha1(s).hexdigest()}", "wb") as f:
         f.write(s)
+# Typed plaintexts: the vectors' (tag byte first), and JSON texts with awkward numbers.
+os.makedirs("fuzz/corpus/typed", exist_ok=True)
+seeds = [bytes.fromhex(v["typed_plaintext"]) for v in json.load(open("testdata/vectors/envelope.json"))["vectors"]]
+seeds += [b' {"a" : [1.10, 123456789012345678901234567890.5, 1e400, "x \\" y"]} ', b'"\\ud800"']
+for s in seeds:
+    with open(f"fuzz/corpus/typed/{hashlib.sha1(s).hexdigest()}", "wb") as f:
+        f.write(s)
 PY
 mkdir -p target
-for target in envelope_parse open fernet django; do
+for target in envelope_parse open fernet django typed; do
     echo "fuzz: $target for ${seconds}s"
     log="target/fuzz-$target.log"
     status=0
