@@ -738,14 +738,14 @@ impl Pool {
         if rows.is_empty() {
             return Err(MigrateError::NoSuchTable(table.to_owned()));
         }
-        let json_checked = self.json_checked(table).await;
+        let json_checked = self.json_checked(table).await?;
         Ok(rows
             .into_iter()
             .map(|(name, sql_type, max_len)| {
                 let mut info = column_info(sql_type, max_len);
                 if let Ok(info) = &mut info
                     && info.class == Class::Text
-                    && json_checked.contains(&format!("json_valid(`{name}`)"))
+                    && json_checked.contains(&format!("json_valid(`{}`)", name.replace('`', "``")))
                 {
                     info.class = Class::Json;
                 }
@@ -756,19 +756,48 @@ impl Pool {
 
     /// MariaDB's JSON columns are `LONGTEXT` with a `json_valid` check: the check clauses of
     /// `table`. MySQL's `check_constraints` has no `table_name` (its JSON columns have a type of
-    /// their own), so there the query fails and no column is taken for JSON by its check.
-    async fn json_checked(&self, table: &str) -> Vec<String> {
+    /// their own): there the query fails with "unknown column" (1054) and no column is taken
+    /// for JSON by its check. Any other failure is an error, not a guess.
+    async fn json_checked(&self, table: &str) -> Result<Vec<String>, MigrateError> {
+        const UNKNOWN_COLUMN: &str = "42S22";
         match self {
-            Pool::MySql(p) => sqlx::query_scalar(
+            Pool::MySql(p) => match sqlx::query_scalar(
                 "SELECT CAST(check_clause AS CHAR) FROM information_schema.check_constraints \
                  WHERE constraint_schema = DATABASE() AND table_name = ?",
             )
             .bind(table)
             .fetch_all(p)
             .await
-            .unwrap_or_default(),
-            _ => Vec::new(),
+            {
+                Ok(clauses) => Ok(clauses),
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(UNKNOWN_COLUMN) => {
+                    Ok(Vec::new())
+                }
+                Err(e) => Err(MigrateError::db("read the table's check constraints")(e)),
+            },
+            _ => Ok(Vec::new()),
         }
+    }
+
+    /// How many values of a SQLite column declared UUID or JSON are BLOBs (sqlx writes a
+    /// `Uuid` as 16 bytes there, and SQLite's JSONB is binary): the job reads these columns as
+    /// text and cannot take such values.
+    pub(crate) async fn sqlite_blobs(
+        &self,
+        table: &str,
+        column: &str,
+    ) -> Result<i64, MigrateError> {
+        let Pool::Sqlite(p) = self else {
+            return Ok(0);
+        };
+        let q = Dialect::Sqlite.quote(column);
+        sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM {} WHERE typeof({q}) = 'blob'",
+            Dialect::Sqlite.quote(table)
+        ))
+        .fetch_one(p)
+        .await
+        .map_err(MigrateError::db("look for BLOB values"))
     }
 
     /// The column's class and type, or a clear error if the table or column does not exist or

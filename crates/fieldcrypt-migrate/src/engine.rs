@@ -126,6 +126,22 @@ pub(crate) async fn plan(
             .ok_or_else(|| MigrateError::NoPrimaryKey(job.table.clone()))?,
     };
     let pk_info = pool.describe(&job.table, &pk).await?;
+    for (column, info) in [
+        (&pk, &pk_info),
+        (&job.column, &source_info),
+        (&target, &target_info),
+    ] {
+        if matches!(info.class, Class::Uuid | Class::Json)
+            && pool.sqlite_blobs(&job.table, column).await? > 0
+        {
+            return Err(MigrateError::UnsupportedType {
+                table: job.table.clone(),
+                column: column.clone(),
+                sql_type: info.sql_type.clone(),
+                why: "holds BLOB values (a UUID as 16 bytes, JSONB), which the job does not read; store them as text first",
+            });
+        }
+    }
     if !matches!(pk_info.class, Class::Int | Class::Text | Class::Uuid) {
         return Err(MigrateError::UnsupportedType {
             table: job.table.clone(),
@@ -366,6 +382,12 @@ fn from_value(value: Value, class: Class) -> Option<Cell> {
         (Value::String(v), Class::Text) => Cell::Text(v),
         (Value::String(v), Class::Uuid) => Cell::Text(canonical_uuid(&v)?),
         (Value::Json(v), Class::Json | Class::Text) => Cell::Text(v.into_string()),
+        // A JSON text sealed as a string (say, from a MariaDB JSON column encrypted when it was
+        // taken for text) goes back into a JSON column when it is JSON.
+        (Value::String(v), Class::Json) => {
+            fieldcrypt::JsonText::new(&v).ok()?;
+            Cell::Text(v)
+        }
         (Value::Bytes(v), Class::Binary) => Cell::Binary(v),
         (Value::String(v), Class::Binary) => Cell::Binary(v.into_bytes()),
         (Value::Int(v), Class::Int) => Cell::Int(v),
@@ -1016,6 +1038,35 @@ mod tests {
             Some(Value::Decimal(fieldcrypt::Decimal::new("-12.50").unwrap()))
         );
         assert_eq!(to_value(Cell::Text("NaN".to_owned()), Class::Decimal), None);
+        // JSON sealed as a string goes back into a JSON column only when it is JSON.
+        let json_string = |v: &str| from_value(Value::String(v.to_owned()), Class::Json);
+        assert_eq!(
+            json_string(r#"{"a": 1.10}"#),
+            Some(Cell::Text(r#"{"a": 1.10}"#.to_owned()))
+        );
+        assert_eq!(json_string("not json"), None);
+        assert_eq!(
+            to_value(Cell::Text("{\"a\" : 1.10}".to_owned()), Class::Json),
+            Some(Value::Json(
+                fieldcrypt::JsonText::new("{\"a\":1.10}").unwrap()
+            ))
+        );
+        assert_eq!(
+            to_value(
+                Cell::Text("0190A6E2-7C1B-7D3E-9F00-2A1B3C4D5E6F".to_owned()),
+                Class::Uuid
+            ),
+            Some(Value::String(
+                "0190a6e2-7c1b-7d3e-9f00-2a1b3c4d5e6f".to_owned()
+            ))
+        );
+        assert_eq!(
+            to_value(
+                Cell::Text("0190a6e2-7c1b-7d3e-9f00-2a1b3c4d5e6".to_owned()),
+                Class::Uuid
+            ),
+            None
+        );
         assert_eq!(
             to_value(Cell::Text("2024-02-30".to_owned()), Class::Date),
             None

@@ -451,14 +451,16 @@ macro_rules! suite {
             async fn uuid_keys_and_uuid_columns_walk_bind_and_come_back() {
                 let Some((pool, _)) = connect($backend).await else { return };
                 let t = unique("fcm_uuid");
-                // MariaDB and PostgreSQL have a UUID type (MariaDB orders it by its time fields,
-                // not as text); SQLite keeps whatever the column is declared as.
+                // MariaDB and PostgreSQL have a UUID type (MariaDB orders time-based UUIDs, version
+                // 1, by their time fields, not as text: half the keys are); SQLite keeps whatever
+                // the column is declared as.
                 exec(&pool, &format!(
                     "CREATE TABLE {t} (id UUID PRIMARY KEY, email TEXT, token UUID, token_enc TEXT, token_back UUID)"
                 )).await;
                 let uuid = |i: u32, salt: u32| {
                     let a = i.wrapping_mul(2_654_435_761) ^ salt;
-                    format!("{a:08x}-{:04x}-7{:03x}-{:04x}-{:012x}", i & 0xffff, (i ^ salt) % 4096,
+                    let version = if i % 2 == 0 { 1 } else { 7 };
+                    format!("{a:08x}-{:04x}-{version}{:03x}-{:04x}-{:012x}", i & 0xffff, (i ^ salt) % 4096,
                         0x8000 | (i.wrapping_mul(7) % 0x3fff), u64::from(i) * 1_000_003)
                 };
                 let rows = 300_u32;
@@ -477,7 +479,8 @@ macro_rules! suite {
                 let summary = job(&pool, &email, &keyring).await;
                 assert!(summary.is_clean(), "{summary:?}");
                 let extra = u64::from($backend == "sqlite");
-                assert_eq!(summary.written, u64::from(rows) + extra, "the walk by UUID key visits every row once");
+                assert_eq!(summary.written, u64::from(rows) + extra, "the walk by UUID key visits every row");
+                assert_eq!((summary.passes, summary.concurrent), (1, 0), "in one pass, each row once");
 
                 let mut token = ColumnJob::new(Operation::Encrypt, &t, "token");
                 token.into = Some("token_enc".to_owned());
@@ -532,6 +535,13 @@ macro_rules! suite {
                     Pool::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
                 };
                 assert_eq!(n, 0, "UUIDs that did not come back equal");
+                if $backend == "sqlite" {
+                    // sqlx writes a `Uuid` to SQLite as 16 bytes: refused before anything is written.
+                    let b = unique("fcm_uuid_blob");
+                    exec(&pool, &format!("CREATE TABLE {b} (id UUID PRIMARY KEY, email TEXT); INSERT INTO {b} VALUES (x'0190a6e27c1b7d3e9f002a1b3c4d5e6f', 'a@example.org')")).await;
+                    let e = run(&pool, &ColumnJob::new(Operation::Encrypt, &b, "email"), &keyring, &RunOptions::default(), &mut |_| {}).await.unwrap_err();
+                    assert!(matches!(e, MigrateError::UnsupportedType { .. }) && e.to_string().contains("BLOB"), "{e}");
+                }
             }
 
             #[tokio::test]
@@ -670,8 +680,10 @@ macro_rules! suite {
                         last
                     })
                 };
+                let (first_scan, scanned) = tokio::sync::oneshot::channel::<()>();
                 let reader = {
                     let (pool, stop, select) = (pool.clone(), Arc::clone(&stop), select.clone());
+                    let mut first_scan = Some(first_scan);
                     tokio::spawn(async move {
                         let (mut scans, mut plain, mut sealed) = (0_u64, 0_u64, 0_u64);
                         while !stop.load(Ordering::Relaxed) || scans < 2 {
@@ -691,10 +703,16 @@ macro_rules! suite {
                                 assert!(value.starts_with('v') && value.ends_with(&format!("-{id}")), "row {id}");
                                 if was_plaintext { plain += 1 } else { sealed += 1 }
                             }
+                            if let Some(first) = first_scan.take() {
+                                let _ = first.send(());
+                            }
                         }
                         (scans, plain, sealed)
                     })
                 };
+                // The job starts once the application has read the table once; from then on both
+                // run together.
+                scanned.await.unwrap();
                 let mut encrypt = ColumnJob::new(Operation::Encrypt, &t, "secret");
                 encrypt.context = Some(("fcm_app".to_owned(), "secret".to_owned()));
                 let summary = run(&pool, &encrypt, &keyring, &RunOptions { batch: 50, ..RunOptions::default() }, &mut |_| {}).await.unwrap();

@@ -13,7 +13,7 @@ use sqlx::{Database, Decode, Encode, Type};
 
 use crate::Encrypted;
 use crate::codec;
-use crate::column::Column;
+use crate::column::{Column, Storage};
 use crate::encrypted::seal_for;
 use crate::error::Error;
 use crate::installed::installed;
@@ -47,6 +47,9 @@ impl PlainForm for Vec<u8> {
 /// wrong key, a tampered value or an unknown key id is an error, never plaintext). Anything else
 /// is plaintext, and [`was_plaintext`](Self::was_plaintext) says so.
 ///
+/// Values are opened with the column's context, as [`Encrypted`] opens them: for a job run
+/// without `--bind-row` (rows bound with `--bind-row` read through [`Sealed`](crate::Sealed)).
+///
 /// Use it only for the time a column migrates: it accepts plaintext, which [`Encrypted`] refuses,
 /// so someone able to write the column could slip a plaintext value in. Once the job's
 /// verification (or `fieldcrypt doctor`) reports no plaintext left, switch the field back to
@@ -54,7 +57,7 @@ impl PlainForm for Vec<u8> {
 ///
 /// ```
 /// use fieldcrypt_sqlx::Migrating;
-/// fieldcrypt_sqlx::column!(pub Notes = "customers"."notes");
+/// fieldcrypt_sqlx::column!(pub Notes = "customers"."notes" as Text);
 ///
 /// #[derive(sqlx::FromRow)]
 /// struct Customer {
@@ -103,7 +106,9 @@ impl<T, C: Column> Migrating<T, C> {
                 let value = keyring.open_envelope(&*C::shared_context()?, &envelope)?;
                 Ok(Self::new(value))
             }
-            Err(e) if under_a_key_of(&keyring, &stored) => Err(fieldcrypt::Error::from(e).into()),
+            Err(e) if under_a_key_of(&keyring, C::STORAGE, &stored) => {
+                Err(fieldcrypt::Error::from(e).into())
+            }
             Err(_) => {
                 let value = T::from_stored(stored).ok_or(fieldcrypt::Error::InvalidValue(
                     "plaintext that is not UTF-8 text",
@@ -118,16 +123,18 @@ impl<T, C: Column> Migrating<T, C> {
     }
 }
 
-/// Whether `stored` starts with the header of a key `keyring` holds, in either form: what the
-/// column jobs take for an envelope.
-fn under_a_key_of(keyring: &Keyring, stored: &[u8]) -> bool {
+/// Whether `stored` starts with the header, in the column's form, of a key `keyring` holds:
+/// what the column jobs take for an envelope.
+fn under_a_key_of(keyring: &Keyring, storage: Storage, stored: &[u8]) -> bool {
     keyring.keys().any(|key| {
         let header = Header {
             suite: key.suite,
             key_id: key.id,
         };
-        stored.starts_with(header.text_prefix().as_bytes())
-            || stored.starts_with(&header.to_bytes()[..HEADER_LEN])
+        match storage {
+            Storage::Text => stored.starts_with(header.text_prefix().as_bytes()),
+            Storage::Binary => stored.starts_with(&header.to_bytes()[..HEADER_LEN]),
+        }
     })
 }
 

@@ -787,11 +787,10 @@ impl Decode for JsonText {
     /// Takes the sealed text as it is (any JSON text opens, whitespace and all).
     fn decode_payload(tag: TypeTag, payload: &mut Vec<u8>) -> Result<Self, Error> {
         expect_tag(tag, TypeTag::Json)?;
-        let text = String::from_utf8(core::mem::take(payload)).map_err(|e| {
-            *payload = e.into_bytes();
-            Error::InvalidValue("json")
-        })?;
-        check_json(&text)?;
+        // Checked in place, so that a refused payload stays in the caller's buffer to be wiped.
+        check_json(core::str::from_utf8(payload).map_err(|_| Error::InvalidValue("json"))?)?;
+        let text =
+            String::from_utf8(core::mem::take(payload)).map_err(|_| Error::InvalidValue("json"))?;
         Ok(Self(text))
     }
 }
