@@ -53,9 +53,17 @@ seeds += [b' {"a" : [1.10, 123456789012345678901234567890.5, 1e400, "x \\" y"]} 
 for s in seeds:
     with open(f"fuzz/corpus/typed/{hashlib.sha1(s).hexdigest()}", "wb") as f:
         f.write(s)
+# Text parsers: RFC 3339 times (offsets, fractions, expanded years), dates, decimals, ids.
+os.makedirs("fuzz/corpus/from_str", exist_ok=True)
+seeds = [b"2024-01-02T03:04:05.123456789+05:30", b"+10000-01-01T00:00:00Z", b"-0001-12-31",
+         b"2024-02-29", b"1985-10-26 01:20:00-07:00", b"-12.50", b"nfkc,trim,casefold",
+         b"00112233445566778899aabbccddeeff", b"true"]
+for s in seeds:
+    with open(f"fuzz/corpus/from_str/{hashlib.sha1(s).hexdigest()}", "wb") as f:
+        f.write(s)
 PY
 mkdir -p target
-for target in envelope_parse open fernet django typed; do
+for target in envelope_parse open fernet django typed from_str; do
     echo "fuzz: $target for ${seconds}s"
     log="target/fuzz-$target.log"
     status=0

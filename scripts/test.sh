@@ -99,5 +99,5 @@ else
 fi
 
 say "the fieldcrypt binary with the Vault and AWS KMS providers (against OpenBao and moto)"
-cargo test -p fieldcrypt-cli --features vault,aws-kms --locked --test cli -- --nocapture 2>&1 | grep -v '^test .* \.\.\. ok$'
+cargo test -p fieldcrypt-cli --features vault,aws-kms --locked --test cli --test provider_settings -- --nocapture 2>&1 | grep -v '^test .* \.\.\. ok$'
 exit "${PIPESTATUS[0]}"

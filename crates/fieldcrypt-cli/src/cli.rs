@@ -160,35 +160,52 @@ pub(crate) struct KeyringArg {
     /// The keyring file.
     #[arg(long, env = "FIELDCRYPT_KEYRING")]
     pub(crate) keyring: PathBuf,
-    /// The master-key file (default: the path recorded in the keyring).
-    #[arg(long, env = "FIELDCRYPT_MASTER_KEY")]
-    pub(crate) master_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) provider: ProviderConfig,
+    /// Refuse any keyring but this one (its id: 32 hex digits, as `keyring list` shows).
+    #[arg(long, env = "FIELDCRYPT_KEYRING_ID", help_heading = "Pins")]
+    pub(crate) keyring_id: Option<String>,
+    /// Refuse a keyring document older than this generation (a restored or rolled-back copy;
+    /// commands that change the keyring print the new generation).
+    #[arg(long, env = "FIELDCRYPT_KEYRING_MIN_GENERATION", help_heading = "Pins")]
+    pub(crate) min_generation: Option<u64>,
 }
 
-/// Which provider wraps a new keyring (`init`) or will wrap it (`rewrap`). Secrets come from
-/// the environment, never from arguments (which other users can read in the process list).
-#[derive(Args, Debug)]
-pub(crate) struct ProviderArgs {
-    /// local: a master-key file (--master-key); env: a base64url key in --key-variable;
-    /// passphrase: Argon2id over the passphrase in --passphrase-variable; vault: a Transit key
-    /// (build with --features vault); aws-kms: a KMS key (build with --features aws-kms).
-    #[arg(long, default_value = "local", value_parser = ["local", "env", "passphrase", "vault", "aws-kms"])]
-    pub(crate) provider: String,
+/// Where the provider's key is and how to reach it. Configuration only: the keyring document
+/// records the same settings, and they are compared with these (a mismatch is refused before
+/// the provider is called), never followed. Secrets come from the environment.
+#[derive(Args, Debug, Clone)]
+#[command(
+    next_help_heading = "Key provider (configuration; the keyring document is checked against it)"
+)]
+pub(crate) struct ProviderConfig {
+    /// local provider: the master-key file (default: fieldcrypt/master.key in the user's
+    /// configuration directory).
+    #[arg(long, env = "FIELDCRYPT_MASTER_KEY")]
+    pub(crate) master_key: Option<PathBuf>,
     /// env provider: the variable holding the key.
-    #[arg(long, default_value = "FIELDCRYPT_KEK")]
+    #[arg(
+        long,
+        env = "FIELDCRYPT_KEY_VARIABLE",
+        default_value = "FIELDCRYPT_KEK"
+    )]
     pub(crate) key_variable: String,
     /// passphrase provider: the variable holding the passphrase.
-    #[arg(long, default_value = "FIELDCRYPT_PASSPHRASE")]
+    #[arg(
+        long,
+        env = "FIELDCRYPT_PASSPHRASE_ENV",
+        default_value = "FIELDCRYPT_PASSPHRASE"
+    )]
     pub(crate) passphrase_variable: String,
     /// vault provider: the server address (token from VAULT_TOKEN or BAO_TOKEN, or AppRole from
     /// VAULT_ROLE_ID and VAULT_SECRET_ID).
     #[arg(long, env = "VAULT_ADDR")]
     pub(crate) vault_addr: Option<String>,
     /// vault provider: the Transit mount.
-    #[arg(long, default_value = "transit")]
+    #[arg(long, env = "FIELDCRYPT_VAULT_MOUNT", default_value = "transit")]
     pub(crate) vault_mount: String,
     /// vault provider: the Transit key's name.
-    #[arg(long)]
+    #[arg(long, env = "FIELDCRYPT_VAULT_KEY")]
     pub(crate) vault_key: Option<String>,
     /// vault provider: a PEM CA certificate to trust.
     #[arg(long, env = "VAULT_CACERT")]
@@ -206,11 +223,11 @@ pub(crate) struct ProviderArgs {
     pub(crate) aws_endpoint: Option<String>,
 }
 
-impl ProviderArgs {
-    /// The local master-key file provider.
-    pub(crate) fn local() -> Self {
+impl ProviderConfig {
+    /// Nothing configured beyond the defaults, and the local master key at `master_key`.
+    pub(crate) fn local(master_key: Option<PathBuf>) -> Self {
         Self {
-            provider: "local".to_owned(),
+            master_key,
             key_variable: "FIELDCRYPT_KEK".to_owned(),
             passphrase_variable: "FIELDCRYPT_PASSPHRASE".to_owned(),
             vault_addr: None,
@@ -220,6 +237,75 @@ impl ProviderArgs {
             aws_kms_key: None,
             aws_region: None,
             aws_endpoint: None,
+        }
+    }
+}
+
+/// The provider that wraps a new keyring (`init`) or will wrap it (`rewrap`).
+#[derive(Args, Debug)]
+pub(crate) struct ProviderArgs {
+    /// local: a master-key file (--master-key); env: a base64url key in --key-variable;
+    /// passphrase: Argon2id over the passphrase in --passphrase-variable; vault: a Transit key
+    /// (build with --features vault); aws-kms: a KMS key (build with --features aws-kms).
+    #[arg(long, default_value = "local", value_parser = ["local", "env", "passphrase", "vault", "aws-kms"])]
+    pub(crate) provider: String,
+}
+
+/// Where a rewrap's target provider key is; each defaults to the configuration above.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Rewrap target (each defaults to the key provider configuration)")]
+pub(crate) struct RewrapTarget {
+    /// The master-key file of a local target (default: the user's configuration directory).
+    #[arg(long)]
+    pub(crate) to_master_key: Option<PathBuf>,
+    /// The variable of an env target.
+    #[arg(long)]
+    pub(crate) to_key_variable: Option<String>,
+    /// The variable holding a passphrase target's passphrase.
+    #[arg(long)]
+    pub(crate) to_passphrase_variable: Option<String>,
+    /// The Vault address of a vault target.
+    #[arg(long)]
+    pub(crate) to_vault_addr: Option<String>,
+    /// The Transit mount of a vault target.
+    #[arg(long)]
+    pub(crate) to_vault_mount: Option<String>,
+    /// The Transit key of a vault target.
+    #[arg(long)]
+    pub(crate) to_vault_key: Option<String>,
+    /// The KMS key of an aws-kms target.
+    #[arg(long)]
+    pub(crate) to_aws_kms_key: Option<String>,
+    /// The region of an aws-kms target.
+    #[arg(long)]
+    pub(crate) to_aws_region: Option<String>,
+}
+
+impl RewrapTarget {
+    /// The target's configuration: each given value over `source`'s. The local master key
+    /// defaults to the user's configuration directory, not to the source's file.
+    pub(crate) fn over(&self, source: &ProviderConfig) -> ProviderConfig {
+        let pick = |to: &Option<String>, from: &Option<String>| to.clone().or_else(|| from.clone());
+        ProviderConfig {
+            master_key: self.to_master_key.clone(),
+            key_variable: self
+                .to_key_variable
+                .clone()
+                .unwrap_or_else(|| source.key_variable.clone()),
+            passphrase_variable: self
+                .to_passphrase_variable
+                .clone()
+                .unwrap_or_else(|| source.passphrase_variable.clone()),
+            vault_addr: pick(&self.to_vault_addr, &source.vault_addr),
+            vault_mount: self
+                .to_vault_mount
+                .clone()
+                .unwrap_or_else(|| source.vault_mount.clone()),
+            vault_key: pick(&self.to_vault_key, &source.vault_key),
+            vault_ca_cert: source.vault_ca_cert.clone(),
+            aws_kms_key: pick(&self.to_aws_kms_key, &source.aws_kms_key),
+            aws_region: pick(&self.to_aws_region, &source.aws_region),
+            aws_endpoint: source.aws_endpoint.clone(),
         }
     }
 }
@@ -244,9 +330,8 @@ pub(crate) enum KeyringCommand {
         keyring: KeyringArg,
         #[command(flatten)]
         to: ProviderArgs,
-        /// The master-key file of a local target (default: the user's configuration directory).
-        #[arg(long)]
-        to_master_key: Option<PathBuf>,
+        #[command(flatten)]
+        target: RewrapTarget,
         /// Keep the KEK and provider; move the wrapping to the newest version of the same
         /// provider key (after rotating the key in KMS or Transit, before retiring old versions).
         #[arg(long, conflicts_with_all = ["provider", "to_master_key"])]
@@ -272,7 +357,9 @@ pub(crate) enum KeyringCommand {
         #[arg(long)]
         index_root: bool,
     },
-    /// Destroy a non-primary key's material; its id stays reserved.
+    /// Destroy a non-primary key's material (its id stays reserved) and rewrap the keyring
+    /// under a fresh key-encryption key. Older copies of the keyring still hold the key until
+    /// the provider key that wrapped them is destroyed too (docs/KEYS.md).
     Retire {
         #[command(flatten)]
         keyring: KeyringArg,

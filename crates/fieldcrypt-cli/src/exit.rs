@@ -75,3 +75,35 @@ pub(crate) fn code_for(err: &anyhow::Error) -> u8 {
     }
     OTHER
 }
+
+/// The error and its causes on one line, each cause once: many errors print their source in
+/// their own message too, and repeating it would say everything twice.
+pub(crate) fn one_line(err: &anyhow::Error) -> String {
+    let mut line = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let core = Error::Keyring(fieldcrypt::KeyringError::InvalidDocument(
+            "the MAC does not verify".to_owned(),
+        ));
+        let err = anyhow::Error::new(KmsError::Core(core)).context("opening keyring k.json");
+        let line = one_line(&err);
+        assert_eq!(line.matches("the MAC does not verify").count(), 1, "{line}");
+        assert!(line.starts_with("opening keyring k.json: "), "{line}");
+        let io = anyhow::Error::new(std::io::Error::other("disk full")).context("writing out");
+        assert_eq!(one_line(&io), "writing out: disk full");
+    }
+}

@@ -1,22 +1,28 @@
 //! Finding the keyring and its provider from the command line.
 //!
-//! A keyring document records which provider wraps it and that provider's non-secret settings,
-//! so naming the keyring file is enough to open it; secrets (a passphrase, a Vault token) come
-//! from the environment. `init` and `rewrap` build a new provider from [`ProviderArgs`].
+//! The provider is configured from arguments and the environment ([`ProviderConfig`]), never
+//! from the keyring document: the document is data that whoever can write the file controls,
+//! and its MAC is keyed by a KEK only the provider can unwrap, so it cannot vouch for the
+//! settings used to reach the provider. Which provider wraps the keyring is read from the
+//! document (every provider is configured by the application, so naming one reaches only what
+//! the application would reach anyway); its settings are compared with the configuration and a
+//! mismatch is refused before any provider call ([`UnlockedKeyring::open_pinned`]). Secrets (a
+//! passphrase, a Vault token) come from the environment. `init` and `rewrap` build a new
+//! provider from the same configuration.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use fieldcrypt::Keyring;
+use fieldcrypt::{KeyId, Keyring, KeyringDocument};
 use fieldcrypt_kms::local::MasterKeyFile;
 use fieldcrypt_kms::local_keyring::default_master_key_path;
 use fieldcrypt_kms::providers::env::EnvProvider;
 use fieldcrypt_kms::providers::passphrase::{KdfParams, PassphraseProvider};
 use fieldcrypt_kms::{
-    FileStore, KeyProvider, KeyringStore as _, KmsError, UnlockedKeyring, Version,
+    FileStore, KeyProvider, KeyringStore as _, KmsError, Pins, UnlockedKeyring, Version,
 };
 
-use crate::cli::{KeyringArg, ProviderArgs};
+use crate::cli::{KeyringArg, ProviderArgs, ProviderConfig};
 
 /// A local master-key file and whether this run created it.
 pub(crate) type MasterKeyNote = (PathBuf, bool);
@@ -61,7 +67,18 @@ impl Loaded {
             .runtime
             .block_on(self.store.save(&doc, self.version.as_ref()))?;
         self.version = Some(version);
+        self.unlocked.saved();
         Ok(())
+    }
+    /// The generation of the document as last read or saved.
+    pub(crate) fn generation(&self) -> u64 {
+        self.unlocked.generation()
+    }
+    /// Retires data key `id` and rewraps the keyring under a fresh KEK; saved all or nothing.
+    pub(crate) fn retire(&mut self, id: KeyId) -> Result<()> {
+        self.runtime
+            .block_on(self.unlocked.retire(self.provider.as_ref(), id))?;
+        self.save()
     }
     /// Moves the wrapped KEK to the newest version of the provider's key; `false` when the
     /// provider has no key versions. Saved all or nothing.
@@ -85,39 +102,29 @@ impl Loaded {
     }
 }
 
-/// The provider a document names, configured from its settings and the environment.
+/// The provider that `doc` names, configured from `config` (arguments and environment). Only
+/// the passphrase provider reads the document: its Argon2id salt and costs, bounded
+/// ([`KdfParams::from_settings`]) before anything is derived. Makes no provider call.
 pub(crate) fn provider_for(
-    doc: &fieldcrypt::KeyringDocument,
-    master_key: Option<&Path>,
+    doc: &KeyringDocument,
+    config: &ProviderConfig,
     #[cfg_attr(not(feature = "aws-kms"), allow(unused_variables))]
     runtime: &tokio::runtime::Runtime,
 ) -> Result<Box<dyn KeyProvider>> {
-    let setting = |name: &str| doc.kek.settings.get(name).and_then(|v| v.as_str());
     Ok(match doc.kek.provider.as_str() {
-        "local" => {
-            let path = match master_key {
-                Some(p) => p.to_owned(),
-                None => PathBuf::from(setting("path").ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "the keyring does not say where its master key is; pass --master-key"
-                    )
-                })?),
-            };
-            Box::new(MasterKeyFile::open(&path)?)
-        }
-        "env" => Box::new(EnvProvider::from_env(
-            setting("variable").unwrap_or(fieldcrypt_kms::providers::env::DEFAULT_VARIABLE),
+        "local" => Box::new(MasterKeyFile::open_configured(
+            &master_key_path(config),
+            &doc.kek.settings,
         )?),
+        "env" => Box::new(EnvProvider::from_env(&config.key_variable)?),
         "passphrase" => Box::new(PassphraseProvider::from_env(
-            &std::env::var("FIELDCRYPT_PASSPHRASE_ENV").unwrap_or_else(|_| {
-                fieldcrypt_kms::providers::passphrase::DEFAULT_VARIABLE.to_owned()
-            }),
+            &config.passphrase_variable,
             KdfParams::from_settings(&doc.kek.settings)?,
         )?),
         #[cfg(feature = "vault")]
-        "vault" => Box::new(vault::from_settings(doc)?),
+        "vault" => Box::new(vault::configured(config, Some(doc))?),
         #[cfg(feature = "aws-kms")]
-        "aws-kms" => Box::new(aws::from_settings(doc, runtime)?),
+        "aws-kms" => Box::new(aws::configured(config, Some(doc), runtime)?),
         other => bail!(KmsError::Config {
             provider: "cli",
             reason: format!(
@@ -131,29 +138,68 @@ pub(crate) fn provider_for(
     })
 }
 
-/// A string setting the document records for its provider.
+/// The configured master-key file, or the default one.
+pub(crate) fn master_key_path(config: &ProviderConfig) -> PathBuf {
+    config
+        .master_key
+        .clone()
+        .unwrap_or_else(default_master_key_path)
+}
+
+/// What the configuration pins.
+fn pins(arg: &KeyringArg) -> Result<Pins> {
+    Ok(Pins {
+        keyring_id: arg
+            .keyring_id
+            .as_deref()
+            .map(|id| {
+                id.parse().map_err(|_| {
+                    anyhow::anyhow!("--keyring-id {id:?} is not 32 lower-case hex digits")
+                })
+            })
+            .transpose()?,
+        min_generation: arg.min_generation,
+    })
+}
+
+/// A provider setting missing from the configuration; the document's copy is named, never used.
 #[cfg(any(feature = "vault", feature = "aws-kms"))]
-fn setting(doc: &fieldcrypt::KeyringDocument, name: &str) -> Option<String> {
-    doc.kek
-        .settings
-        .get(name)
+fn unconfigured(
+    provider: &'static str,
+    what: &str,
+    doc: Option<&KeyringDocument>,
+    setting: &str,
+) -> KmsError {
+    let recorded = doc
+        .and_then(|d| d.kek.settings.get(setting))
         .and_then(|v| v.as_str())
-        .map(str::to_owned)
+        .map_or_else(String::new, |v| {
+            format!(" (the keyring document says {v:?}; a document's settings are not followed)")
+        });
+    KmsError::Config {
+        provider,
+        reason: format!("{what}{recorded}"),
+    }
 }
 
 /// Loads the keyring named on the command line.
 pub(crate) fn load(arg: &KeyringArg) -> Result<Loaded> {
     let runtime = runtime()?;
     let store = FileStore::new(&arg.keyring);
+    let opening = || format!("opening keyring {}", arg.keyring.display());
+    let pins = pins(arg)?;
     let stored = runtime
         .block_on(store.load())?
         .ok_or_else(|| KmsError::NoKeyring(format!("file {}", arg.keyring.display())))
-        .with_context(|| format!("opening keyring {}", arg.keyring.display()))?;
-    let provider = provider_for(&stored.document, arg.master_key.as_deref(), &runtime)
-        .with_context(|| format!("opening keyring {}", arg.keyring.display()))?;
+        .with_context(opening)?;
+    let provider = provider_for(&stored.document, &arg.provider, &runtime).with_context(opening)?;
     let unlocked = runtime
-        .block_on(UnlockedKeyring::open(&stored.document, provider.as_ref()))
-        .with_context(|| format!("opening keyring {}", arg.keyring.display()))?;
+        .block_on(UnlockedKeyring::open_pinned(
+            &stored.document,
+            provider.as_ref(),
+            &pins,
+        ))
+        .with_context(opening)?;
     Ok(Loaded {
         unlocked,
         provider,
@@ -164,21 +210,21 @@ pub(crate) fn load(arg: &KeyringArg) -> Result<Loaded> {
     })
 }
 
-/// A new provider from `init`/`rewrap` arguments.
+/// A new provider of kind `args.provider`, configured from `config` (`init`, `rewrap`).
 pub(crate) fn new_provider(
     args: &ProviderArgs,
-    master_key: Option<&Path>,
+    config: &ProviderConfig,
     #[cfg_attr(not(feature = "aws-kms"), allow(unused_variables))]
     runtime: &tokio::runtime::Runtime,
 ) -> Result<(Box<dyn KeyProvider>, Option<MasterKeyNote>)> {
     Ok(match args.provider.as_str() {
         "local" => {
-            let path = master_key.map_or_else(default_master_key_path, Path::to_owned);
+            let path = master_key_path(config);
             let file = MasterKeyFile::open_or_create(&path)?;
             let created = file.was_created();
             (Box::new(file), Some((path, created)))
         }
-        "env" => (Box::new(EnvProvider::from_env(&args.key_variable)?), None),
+        "env" => (Box::new(EnvProvider::from_env(&config.key_variable)?), None),
         "passphrase" => {
             let params = KdfParams::calibrate(std::time::Duration::from_millis(500))?;
             eprintln!(
@@ -187,16 +233,16 @@ pub(crate) fn new_provider(
             );
             (
                 Box::new(PassphraseProvider::from_env(
-                    &args.passphrase_variable,
+                    &config.passphrase_variable,
                     params,
                 )?),
                 None,
             )
         }
         #[cfg(feature = "vault")]
-        "vault" => (Box::new(vault::from_args(args)?), None),
+        "vault" => (Box::new(vault::configured(config, None)?), None),
         #[cfg(feature = "aws-kms")]
-        "aws-kms" => (Box::new(aws::from_args(args, runtime)?), None),
+        "aws-kms" => (Box::new(aws::configured(config, None, runtime)?), None),
         other => bail!(
             "provider {other:?} is not in this build of fieldcrypt (build with --features {other})"
         ),
@@ -213,7 +259,7 @@ pub(crate) fn init(
         bail!(KmsError::KeyringExists(arg.keyring.clone()));
     }
     let runtime = runtime()?;
-    let (provider, master_key) = new_provider(provider, arg.master_key.as_deref(), &runtime)?;
+    let (provider, master_key) = new_provider(provider, &arg.provider, &runtime)?;
     let unlocked = runtime.block_on(UnlockedKeyring::generate(provider.as_ref(), suite))?;
     let mut loaded = Loaded {
         unlocked,
@@ -233,7 +279,9 @@ mod vault {
     use fieldcrypt_kms_vault::{Auth, VaultConfig, VaultProvider};
     use zeroize::Zeroizing;
 
-    use crate::cli::ProviderArgs;
+    use fieldcrypt::KeyringDocument;
+
+    use crate::cli::ProviderConfig;
 
     fn auth() -> Result<Auth> {
         if let (Ok(role_id), Ok(secret_id)) = (
@@ -269,45 +317,43 @@ mod vault {
         Ok(VaultProvider::new(config)?)
     }
 
-    pub(super) fn from_args(args: &ProviderArgs) -> Result<VaultProvider> {
-        let address = args
-            .vault_addr
-            .clone()
-            .ok_or_else(|| anyhow!("--vault-addr (or VAULT_ADDR) is required"))?;
-        let key = args
-            .vault_key
-            .as_deref()
-            .ok_or_else(|| anyhow!("--vault-key (the Transit key name) is required"))?;
+    /// The configured Vault provider; `doc` only to name its settings in an error.
+    pub(super) fn configured(
+        config: &ProviderConfig,
+        doc: Option<&KeyringDocument>,
+    ) -> Result<VaultProvider> {
+        let address = config.vault_addr.as_deref().ok_or_else(|| {
+            super::unconfigured(
+                fieldcrypt_kms_vault::PROVIDER,
+                "set VAULT_ADDR (or --vault-addr), the Vault server",
+                doc,
+                fieldcrypt_kms_vault::ADDRESS_SETTING,
+            )
+        })?;
+        let key = config.vault_key.as_deref().ok_or_else(|| {
+            super::unconfigured(
+                fieldcrypt_kms_vault::PROVIDER,
+                "set FIELDCRYPT_VAULT_KEY (or --vault-key), the Transit key's name",
+                doc,
+                fieldcrypt_kms_vault::KEY_SETTING,
+            )
+        })?;
         build(
-            &address,
-            &args.vault_mount,
+            address,
+            &config.vault_mount,
             key,
-            args.vault_ca_cert.as_deref(),
-        )
-    }
-
-    pub(super) fn from_settings(doc: &fieldcrypt::KeyringDocument) -> Result<VaultProvider> {
-        let s = |name: &str| super::setting(doc, name);
-        let address = std::env::var("VAULT_ADDR")
-            .ok()
-            .or_else(|| s("address"))
-            .ok_or_else(|| anyhow!("the keyring names no Vault address; set VAULT_ADDR"))?;
-        let ca = std::env::var_os("VAULT_CACERT").map(std::path::PathBuf::from);
-        build(
-            &address,
-            &s("mount").unwrap_or_else(|| "transit".to_owned()),
-            &s("key").ok_or_else(|| anyhow!("the keyring names no Transit key"))?,
-            ca.as_deref(),
+            config.vault_ca_cert.as_deref(),
         )
     }
 }
 
 #[cfg(feature = "aws-kms")]
 mod aws {
-    use anyhow::{Result, anyhow};
+    use anyhow::Result;
+    use fieldcrypt::KeyringDocument;
     use fieldcrypt_kms_aws::{AwsKmsConfig, AwsKmsProvider};
 
-    use crate::cli::ProviderArgs;
+    use crate::cli::ProviderConfig;
 
     /// Credentials come from the AWS SDK's default chain (environment, profile, IMDS, ECS, web
     /// identity); the endpoint from `--aws-endpoint` or the SDK's `AWS_ENDPOINT_URL[_KMS]`.
@@ -323,27 +369,25 @@ mod aws {
         Ok(runtime.block_on(AwsKmsProvider::connect(config))?)
     }
 
-    pub(super) fn from_args(
-        args: &ProviderArgs,
+    /// The configured KMS provider; `doc` only to name its settings in an error.
+    pub(super) fn configured(
+        config: &ProviderConfig,
+        doc: Option<&KeyringDocument>,
         runtime: &tokio::runtime::Runtime,
     ) -> Result<AwsKmsProvider> {
-        let key = args.aws_kms_key.as_deref().ok_or_else(|| {
-            anyhow!("--aws-kms-key (a key id, key ARN or alias/NAME) is required")
+        let key = config.aws_kms_key.as_deref().ok_or_else(|| {
+            super::unconfigured(
+                fieldcrypt_kms_aws::PROVIDER,
+                "set FIELDCRYPT_AWS_KMS_KEY (or --aws-kms-key): a key id, key ARN or alias/NAME",
+                doc,
+                fieldcrypt_kms_aws::KEY_ID_SETTING,
+            )
         })?;
         connect(
             key,
-            args.aws_region.clone(),
-            args.aws_endpoint.clone(),
+            config.aws_region.clone(),
+            config.aws_endpoint.clone(),
             runtime,
         )
-    }
-
-    pub(super) fn from_settings(
-        doc: &fieldcrypt::KeyringDocument,
-        runtime: &tokio::runtime::Runtime,
-    ) -> Result<AwsKmsProvider> {
-        let s = |name: &str| super::setting(doc, name);
-        let key = s("key_id").ok_or_else(|| anyhow!("the keyring names no KMS key"))?;
-        connect(&key, s("region"), None, runtime)
     }
 }

@@ -16,12 +16,9 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             let code = exit::code_for(&err);
-            // One line: the error and its causes, never a key or plaintext (errors carry neither).
-            let mut line = err.to_string();
-            for cause in err.chain().skip(1) {
-                line.push_str(": ");
-                line.push_str(&cause.to_string());
-            }
+            // One line: the error and each cause once (an error whose message already holds
+            // its source's is not followed by it again), never a key or plaintext.
+            let line = exit::one_line(&err);
             eprintln!("fieldcrypt: {line}");
             std::process::ExitCode::from(code)
         }

@@ -365,14 +365,31 @@ fn providers_init_rewrap_and_check() {
         }
         child.wait_with_output().unwrap_or_else(|e| panic!("{e}"))
     };
-    let out = open(&[]);
+    // The path the keyring recorded is not followed: without configuration, the default
+    // master key is used, and the error names the recorded path.
+    let out = open(&[(
+        "XDG_CONFIG_HOME",
+        d.join("config").to_str().unwrap_or_default(),
+    )]);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("created with the master key at {master}")),
+        "{}",
+        text(&out.stderr)
+    );
+    let configured = [("FIELDCRYPT_MASTER_KEY", master.as_str())];
+    let out = open(&configured);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).trim_end(), "sensitive");
-    let out = fieldcrypt_env(d, &["keyring", "check"], &[]);
+    let out = fieldcrypt_env(d, &["keyring", "check"], &configured);
     assert!(out.status.success(), "{}", text(&out.stdout));
 
     // And to a passphrase: the value opens with the passphrase, not without.
-    let out = fieldcrypt_env(d, &["keyring", "rewrap", "--provider", "passphrase"], &env);
+    let out = fieldcrypt_env(d, &["keyring", "rewrap", "--provider", "passphrase"], &{
+        let mut with_master = env.to_vec();
+        with_master.extend(configured);
+        with_master
+    });
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!open(&[]).status.success());
     let out = open(&[("FIELDCRYPT_PASSPHRASE", "correct horse battery staple")]);
@@ -446,6 +463,8 @@ fn aws_kms_provider_init_check_and_rewrap_away() {
         ("AWS_SESSION_TOKEN", "testing"),
         ("AWS_EC2_METADATA_DISABLED", "true"),
         ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        // The KMS key is configuration: a command finds it here, never in the keyring document.
+        ("FIELDCRYPT_AWS_KMS_KEY", arn.as_str()),
     ];
     let out = fieldcrypt_env(
         d,
@@ -546,7 +565,11 @@ fn aws_kms_provider_init_check_and_rewrap_away() {
     );
     let out = fieldcrypt_env(d, &["keyring", "list"], &[]);
     assert!(out.status.success());
-    let out = fieldcrypt_env(d, &["keyring", "check", "--unwrap"], &[]);
+    let out = fieldcrypt_env(
+        d,
+        &["keyring", "check", "--unwrap"],
+        &[("FIELDCRYPT_MASTER_KEY", master.as_str())],
+    );
     assert!(out.status.success(), "{}", text(&out.stdout));
     assert!(
         text(&out.stdout).contains("2 data key(s)"),

@@ -110,7 +110,7 @@ fn import_and_compare(library: &str, venv: &str) {
     let out = fieldcrypt(dir.path(), &["keyring", "init"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let keyring = LocalKeyring::open(
-        &dir.path().join("keyring.json"),
+        dir.path().join("keyring.json"),
         Some(&dir.path().join("secret/master.key")),
     )
     .unwrap();

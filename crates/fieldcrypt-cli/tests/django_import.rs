@@ -219,7 +219,7 @@ fn every_value_of_the_six_libraries_imports_and_opens_as_django_read_it() {
 
     // Every value opens, bound to its table and column, as what Django read.
     let keyring = LocalKeyring::open(
-        &dir.path().join("keyring.json"),
+        dir.path().join("keyring.json"),
         Some(&dir.path().join("secret/master.key")),
     )
     .unwrap();

@@ -143,7 +143,7 @@ async fn crash_test(db: Db, url: &str, backend: &str) {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let mut keys = LocalKeyring::open_or_create(
-        &dir.path().join("keyring.json"),
+        dir.path().join("keyring.json"),
         Some(&dir.path().join("master.key")),
         fieldcrypt::Suite::KcXaes256Gcm,
     )
@@ -198,7 +198,7 @@ async fn crash_test(db: Db, url: &str, backend: &str) {
     let primary = keys.keyring().primary();
     let stop = Arc::new(AtomicBool::new(false));
     let writer_keys = LocalKeyring::open(
-        &dir.path().join("keyring.json"),
+        dir.path().join("keyring.json"),
         Some(&dir.path().join("master.key")),
     )
     .unwrap()

@@ -381,6 +381,12 @@ impl LegacyReader {
     /// Reads a stored (non-NULL) value: text columns as their UTF-8 bytes, binary columns as
     /// they are.
     pub fn read(&self, stored: &[u8]) -> Result<Value, CompatError> {
+        self.read_as(stored, self.options.plaintext_passthrough)
+    }
+
+    /// [`Self::read`], taking a value outside the library's format as plaintext only when
+    /// `passthrough`.
+    fn read_as(&self, stored: &[u8], passthrough: bool) -> Result<Value, CompatError> {
         let naive = &self.options.naive_zone;
         let text = |bytes: &[u8]| -> Result<Value, CompatError> {
             let text = std::str::from_utf8(bytes).map_err(|_| CompatError::NotText)?;
@@ -389,7 +395,7 @@ impl LegacyReader {
         match &self.decoder {
             Decoder::Fernet(keys) => match keys.decrypt(stored.trim_ascii()) {
                 Ok(plain) => text(&plain),
-                Err(TokenError::Malformed) if self.options.plaintext_passthrough => text(stored),
+                Err(TokenError::Malformed) if passthrough => text(stored),
                 Err(e) => Err(e.into()),
             },
             Decoder::FernetJsonLeaves(keys) => {
@@ -400,7 +406,7 @@ impl LegacyReader {
                         why: "the column does not hold JSON",
                     })?;
                 Ok(Value::Json(fieldcrypt::JsonText::from_value(
-                    &self.decrypt_leaves(keys, document, 0)?,
+                    &self.decrypt_leaves(keys, document, 0, passthrough)?,
                 )))
             }
             Decoder::Cryptography(keys) => {
@@ -411,9 +417,7 @@ impl LegacyReader {
                 let stored = std::str::from_utf8(stored).map_err(|_| CompatError::NotText)?;
                 match key.decrypt(stored) {
                     Ok(plain) => text(plain.as_bytes()),
-                    Err(CryptbaseError::Malformed) if self.options.plaintext_passthrough => {
-                        text(stored.as_bytes())
-                    }
+                    Err(CryptbaseError::Malformed) if passthrough => text(stored.as_bytes()),
                     Err(e) => Err(e.into()),
                 }
             }
@@ -429,6 +433,7 @@ impl LegacyReader {
         keys: &MultiFernet,
         value: serde_json::Value,
         depth: usize,
+        passthrough: bool,
     ) -> Result<serde_json::Value, CompatError> {
         use serde_json::Value as J;
         if depth > crate::pickle::MAX_DEPTH {
@@ -442,25 +447,23 @@ impl LegacyReader {
             J::Array(items) => J::Array(
                 items
                     .into_iter()
-                    .map(|v| self.decrypt_leaves(keys, v, depth + 1))
+                    .map(|v| self.decrypt_leaves(keys, v, depth + 1, passthrough))
                     .collect::<Result<_, _>>()?,
             ),
             J::Object(items) => J::Object(
                 items
                     .into_iter()
-                    .map(|(k, v)| Ok((k, self.decrypt_leaves(keys, v, depth + 1)?)))
+                    .map(|(k, v)| Ok((k, self.decrypt_leaves(keys, v, depth + 1, passthrough)?)))
                     .collect::<Result<_, CompatError>>()?,
             ),
             J::String(token) => match keys.decrypt(token.as_bytes()) {
                 Ok(plain) => {
                     J::String(String::from_utf8(plain.to_vec()).map_err(|_| CompatError::NotText)?)
                 }
-                Err(TokenError::Malformed) if self.options.plaintext_passthrough => {
-                    J::String(token)
-                }
+                Err(TokenError::Malformed) if passthrough => J::String(token),
                 Err(e) => return Err(e.into()),
             },
-            other if self.options.plaintext_passthrough => other,
+            other if passthrough => other,
             _ => return Err(CompatError::Fernet(TokenError::Malformed)),
         })
     }
@@ -501,8 +504,9 @@ impl ReadThrough {
     }
 
     /// Opens `stored`: as an envelope with `keyring` and `context` when it parses as one, else
-    /// with the legacy reader. (A legacy binary value that happens to parse as an envelope and
-    /// does not open is then tried as legacy too.)
+    /// with the legacy reader. A legacy binary value that happens to parse as an envelope and
+    /// does not open is tried as legacy too, but never as passthrough plaintext: an envelope
+    /// that does not open (wrong key or context, altered, retired key) is that error.
     pub fn open(
         &self,
         keyring: &Keyring,
@@ -512,7 +516,7 @@ impl ReadThrough {
         if Envelope::parse(stored).is_ok() {
             return match keyring.open::<Value>(context, stored) {
                 Ok(value) => Ok((value, Source::Fieldcrypt)),
-                Err(error) => match self.legacy.read(stored) {
+                Err(error) => match self.legacy.read_as(stored, false) {
                     Ok(value) => Ok((value, Source::Legacy(self.legacy.flavor))),
                     Err(_) => Err(error.into()),
                 },

@@ -587,4 +587,65 @@ fn read_through_opens_either_format_and_says_which() {
             TokenError::Malformed
         )))
     ));
+
+    // With plaintext passthrough on, plaintext reads as legacy plaintext, but an envelope that
+    // does not open is still that error, never "legacy plaintext" holding the envelope's text.
+    let text_field = |passthrough| {
+        ReadThrough::new(
+            LegacyReader::new(
+                Flavor::EncryptedModelFields,
+                FieldKind::Text,
+                &settings_of(&v),
+                ReadOptions {
+                    plaintext_passthrough: passthrough,
+                    ..ReadOptions::default()
+                },
+            )
+            .unwrap(),
+        )
+    };
+    let read = text_field(true);
+    let context = Context::new("interop_app_emfrow", "text").unwrap();
+    assert_eq!(
+        read.open(
+            &keyring,
+            &context,
+            b"written before the field was encrypted"
+        )
+        .unwrap(),
+        (
+            Value_::String("written before the field was encrypted".to_owned()),
+            Source::Legacy(Flavor::EncryptedModelFields)
+        )
+    );
+    let sealed = keyring.seal_text(&context, "ann@example.org").unwrap();
+    let wrong_context = Context::new("interop_app_emfrow", "other").unwrap();
+    let mut tampered = sealed.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let other_keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+    for (what, result) in [
+        (
+            "wrong context",
+            read.open(&keyring, &wrong_context, sealed.as_bytes()),
+        ),
+        ("tampered", read.open(&keyring, &context, &tampered)),
+        (
+            "another keyring",
+            read.open(&other_keyring, &context, sealed.as_bytes()),
+        ),
+    ] {
+        assert!(
+            matches!(result, Err(ReadThroughError::Fieldcrypt(_))),
+            "{what}: {:?}",
+            result.map(|(_, source)| source)
+        );
+    }
+    assert_eq!(
+        read.open(&keyring, &context, sealed.as_bytes()).unwrap(),
+        (
+            Value_::String("ann@example.org".to_owned()),
+            Source::Fieldcrypt
+        )
+    );
 }

@@ -4,11 +4,11 @@
 //! AES-256), wrapped under a symmetric KMS key that never leaves KMS, and unwrapped with
 //! `Decrypt`. Every call carries the encryption context `{"fieldcrypt-keyring": <keyring id>}`,
 //! so a wrapped KEK copied into another keyring's document does not unwrap, and CloudTrail names
-//! the keyring on every use. `Decrypt` is given the key id too, so a document cannot make the
-//! provider use another KMS key than the one configured.
+//! the keyring on every use. `Decrypt` is given the configured key id too.
 //!
 //! The document records `key_id` (as configured: key id, ARN or alias) and `region`; the
-//! credentials never are. They come from the AWS SDK's default chain (environment, profile,
+//! credentials never are. Both are a record, compared with the application's configuration
+//! before any call: a document naming a key in another account is refused, never used. They come from the AWS SDK's default chain (environment, profile,
 //! IMDS, ECS, web identity). The endpoint comes from the configuration or the SDK's own
 //! `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_KMS`, which is how tests reach a local stand-in.
 //!
@@ -29,6 +29,10 @@ use zeroize::Zeroize as _;
 
 /// The provider name recorded in keyring documents.
 pub const PROVIDER: &str = "aws-kms";
+/// The document setting that records the KMS key (as configured: id, ARN or alias).
+pub const KEY_ID_SETTING: &str = "key_id";
+/// The document setting that records the region.
+pub const REGION_SETTING: &str = "region";
 
 /// Which KMS key, where, and how long to wait.
 #[derive(Debug, Clone)]
@@ -271,9 +275,9 @@ impl KeyProvider for AwsKmsProvider {
 
     fn settings(&self) -> Settings {
         let mut s = Settings::new();
-        s.insert("key_id".to_owned(), self.key_id.clone().into());
+        s.insert(KEY_ID_SETTING.to_owned(), self.key_id.clone().into());
         if let Some(region) = &self.region {
-            s.insert("region".to_owned(), region.clone().into());
+            s.insert(REGION_SETTING.to_owned(), region.clone().into());
         }
         s
     }

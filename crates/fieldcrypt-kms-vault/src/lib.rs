@@ -9,7 +9,12 @@
 //! Plain HTTP(S) against the documented Transit API; token or AppRole
 //! authentication; TLS through rustls, with an extra CA certificate when the server's is private.
 //!
-//! The document records `address`, `mount` and `key`; the token or AppRole secret never is.
+//! The document records `address`, `mount` and `key` ([`ADDRESS_SETTING`], [`MOUNT_SETTING`],
+//! [`KEY_SETTING`]); the token or AppRole secret never is. They are a record: the provider is
+//! configured by the application, and a document naming another server, mount or key is refused
+//! before any request ([`fieldcrypt_kms::unlocked::check_settings`]). Mount and key names are
+//! path segments of `[A-Za-z0-9_.-]` (no `..`), so no name can steer a token-bearing request to
+//! another endpoint.
 
 #![forbid(unsafe_code)]
 
@@ -26,6 +31,46 @@ use zeroize::{Zeroize as _, Zeroizing};
 
 /// The provider name recorded in keyring documents.
 pub const PROVIDER: &str = "vault";
+/// The document setting that records the server address.
+pub const ADDRESS_SETTING: &str = "address";
+/// The document setting that records the Transit mount.
+pub const MOUNT_SETTING: &str = "mount";
+/// The document setting that records the Transit key's name.
+pub const KEY_SETTING: &str = "key";
+
+/// Whether `name` is one or more `/`-separated segments (one only unless `nested`) of
+/// `[A-Za-z0-9_.-]`, none empty, `.` or `..`: a Vault path that no `?`, `#`, `%` or `..` can
+/// turn into another request.
+fn valid_path_name(name: &str, nested: bool) -> bool {
+    let segment_ok = |seg: &str| {
+        !seg.is_empty()
+            && seg != "."
+            && seg != ".."
+            && seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    };
+    if nested {
+        name.split('/').all(segment_ok)
+    } else {
+        segment_ok(name)
+    }
+}
+
+/// Whether `address` is an `http://` or `https://` URL with nothing that could change the
+/// request path: no query, fragment, user info, whitespace or control character.
+fn valid_address(address: &str) -> bool {
+    let rest = address
+        .strip_prefix("https://")
+        .or_else(|| address.strip_prefix("http://"));
+    rest.is_some_and(|rest| {
+        !rest.is_empty()
+            && !rest
+                .bytes()
+                .any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || b"?#@%\\".contains(&b))
+            && !rest.split('/').any(|seg| seg == "..")
+    })
+}
 
 /// How the provider authenticates.
 pub enum Auth {
@@ -143,10 +188,30 @@ fn config_error(reason: impl Into<String>) -> KmsError {
 impl VaultProvider {
     /// A provider for `config`. Makes no request yet.
     pub fn new(config: VaultConfig) -> Result<Self, KmsError> {
-        if config.key.is_empty() || config.key.contains('/') || config.mount.is_empty() {
-            return Err(config_error(
-                "the Transit key name and mount must be non-empty, and the key name has no '/'",
-            ));
+        if !valid_path_name(&config.key, false) {
+            return Err(config_error(format!(
+                "Transit key name {:?}: use letters, digits, '_', '-' and '.' (no '/', '..', '?', '#' or '%')",
+                config.key
+            )));
+        }
+        if !valid_path_name(&config.mount, true) {
+            return Err(config_error(format!(
+                "Transit mount {:?}: use '/'-separated segments of letters, digits, '_', '-' and '.' (no '..', '?', '#' or '%')",
+                config.mount
+            )));
+        }
+        if let Auth::AppRole { mount, .. } = &config.auth
+            && !valid_path_name(mount, true)
+        {
+            return Err(config_error(format!(
+                "AppRole mount {mount:?}: use '/'-separated segments of letters, digits, '_', '-' and '.'"
+            )));
+        }
+        if !valid_address(&config.address) {
+            return Err(config_error(format!(
+                "Vault address {:?}: expected http(s)://host[:port][/path] without a query, fragment, user info or '..'",
+                config.address
+            )));
         }
         let mut builder = reqwest::Client::builder()
             .timeout(config.timeout)
@@ -341,9 +406,12 @@ impl KeyProvider for VaultProvider {
 
     fn settings(&self) -> Settings {
         let mut s = Settings::new();
-        s.insert("address".to_owned(), self.config.address.clone().into());
-        s.insert("mount".to_owned(), self.config.mount.clone().into());
-        s.insert("key".to_owned(), self.config.key.clone().into());
+        s.insert(
+            ADDRESS_SETTING.to_owned(),
+            self.config.address.clone().into(),
+        );
+        s.insert(MOUNT_SETTING.to_owned(), self.config.mount.clone().into());
+        s.insert(KEY_SETTING.to_owned(), self.config.key.clone().into());
         s
     }
 
@@ -384,16 +452,56 @@ impl KeyProvider for VaultProvider {
     async fn generate(&self, context: &WrapContext) -> Result<(SecretKey, Vec<u8>), KmsError> {
         let body =
             secret_body(&json!({ "bits": 256, "associated_data": STANDARD.encode(context.aad()) }));
-        let mut reply = self
-            .call(
-                &format!(
-                    "{}/datakey/plaintext/{}",
-                    self.config.mount, self.config.key
-                ),
-                &body,
-            )
-            .await?;
+        let mut reply = self.call(&self.path("datakey/plaintext"), &body).await?;
         let wrapped = ciphertext(&reply)?;
         Ok((plaintext_key(&mut reply)?, wrapped))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_would_change_the_request_path_are_refused() {
+        for bad in ["", ".", "..", "a/b", "k?x=1", "k#f", "k%2f", "k ", "é"] {
+            assert!(!valid_path_name(bad, false), "{bad:?}");
+        }
+        for bad in [
+            "",
+            "transit/..",
+            "../sys",
+            "a//b",
+            "t?x",
+            "t#x",
+            "t%2e%2e",
+            "/transit",
+        ] {
+            assert!(!valid_path_name(bad, true), "{bad:?}");
+        }
+        assert!(valid_path_name("fieldcrypt-kek_1.v2", false));
+        assert!(valid_path_name("team/transit", true));
+        for bad in [
+            "vault.example:8200",
+            "https://",
+            "https://v.example/?x",
+            "https://v.example#x",
+            "https://user@v.example",
+            "https://v.example/../sys",
+            "https://v.example /x",
+        ] {
+            assert!(!valid_address(bad), "{bad:?}");
+        }
+        assert!(valid_address("https://vault.example:8200"));
+        assert!(valid_address("http://127.0.0.1:8200/proxy"));
+    }
+
+    #[test]
+    fn a_provider_with_a_steering_mount_is_not_built() {
+        let mut config =
+            VaultConfig::with_token("https://vault.example", "k", Zeroizing::new("t".to_owned()));
+        config.mount = "transit/../sys/tools".to_owned();
+        let error = VaultProvider::new(config).err().map(|e| e.to_string());
+        assert!(error.is_some_and(|e| e.contains("Transit mount")));
     }
 }

@@ -227,7 +227,20 @@ async fn keyring_under_transit_round_trips_and_binds_its_context() {
     );
     config.mount = mount.clone();
     config.timeout = Duration::from_secs(2);
-    let err = UnlockedKeyring::open(&doc, &VaultProvider::new(config).unwrap())
+    let unreachable = VaultProvider::new(config).unwrap();
+    // A server other than the document's: refused before any request.
+    let err = UnlockedKeyring::open(&doc, &unreachable).await.unwrap_err();
+    assert!(
+        matches!(&err, KmsError::SettingMismatch { setting, .. } if setting == "address"),
+        "{err}"
+    );
+    // The document's own server down (here: a document recorded at the unreachable address).
+    let mut moved_server = doc.clone();
+    moved_server
+        .kek
+        .settings
+        .insert("address".to_owned(), "http://127.0.0.1:9".into());
+    let err = UnlockedKeyring::open(&moved_server, &unreachable)
         .await
         .unwrap_err();
     assert!(matches!(err, KmsError::Unavailable { .. }), "{err}");

@@ -14,9 +14,9 @@ pub enum KmsError {
         /// The operating system's error.
         source: std::io::Error,
     },
-    /// A key file is readable by group or others.
+    /// A key file is readable or writable by group or others.
     #[error(
-        "{path} is readable by group or others (mode {mode:o}); a key file must be private: chmod 600 {path}"
+        "{path} is readable or writable by group or others (mode {mode:o}); a key file must be private: chmod 600 {path}"
     )]
     InsecurePermissions {
         /// The file.
@@ -51,9 +51,16 @@ pub enum KmsError {
         /// The provider it names.
         provider: String,
     },
-    /// A keyring does not record where its master key is, and none was given.
-    #[error("{0} does not say where its master key is; name the master key file")]
-    NoMasterKeyPath(PathBuf),
+    /// The configured master-key file does not exist; the keyring recorded another place.
+    #[error(
+        "master key {configured} does not exist; the keyring was created with the master key at {recorded} (pass --master-key {recorded} or set FIELDCRYPT_MASTER_KEY; a keyring's own record of the path is not followed)"
+    )]
+    MasterKeyElsewhere {
+        /// The file configured (or the default).
+        configured: PathBuf,
+        /// The path the document records.
+        recorded: String,
+    },
     /// A provider is not configured correctly (a missing variable, a malformed setting, ...).
     #[error("{provider} provider: {reason}")]
     Config {
@@ -99,6 +106,52 @@ pub enum KmsError {
         provider: &'static str,
         /// What the provider said.
         reason: String,
+    },
+    /// The document names another provider setting (a server, a key's place, a cost) than the
+    /// application is configured with. Refused before the provider is called: settings come
+    /// from configuration, and the document's copy is only compared with them.
+    #[error(
+        "{provider} provider: the keyring document says {setting} {document:?}, but this application is configured with {configured:?}; nothing was sent to the provider (fix the configuration, or the document if someone changed it)"
+    )]
+    SettingMismatch {
+        /// The provider.
+        provider: &'static str,
+        /// The setting.
+        setting: String,
+        /// What the document says (`nothing` when it says nothing).
+        document: String,
+        /// What is configured.
+        configured: String,
+    },
+    /// The document is another keyring than the one the configuration pins.
+    #[error("the keyring document is keyring {found}, but the configuration pins keyring {pinned}")]
+    NotPinnedKeyring {
+        /// The pinned id.
+        pinned: String,
+        /// The document's id.
+        found: String,
+    },
+    /// The document is older than the generation the configuration pins: a rolled-back copy.
+    #[error(
+        "the keyring document is generation {found}, older than the pinned minimum {pinned}: an old copy (a restored backup or a rolled-back store), refused"
+    )]
+    Rollback {
+        /// The document's generation.
+        found: u64,
+        /// The lowest accepted.
+        pinned: u64,
+    },
+    /// A master-key file that another user owns.
+    #[error(
+        "{path} belongs to user {owner}, not to this process's user {euid}; a key file anyone else could have written is refused (chown it, or create a new one)"
+    )]
+    ForeignOwner {
+        /// The file.
+        path: PathBuf,
+        /// Its owner's uid.
+        owner: u32,
+        /// The effective uid of this process.
+        euid: u32,
     },
     /// A keyring is wrapped by another provider than the one configured.
     #[error("the keyring is wrapped by the {document} provider, but {configured} is configured")]

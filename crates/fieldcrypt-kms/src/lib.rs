@@ -38,4 +38,4 @@ pub use error::KmsError;
 pub use local_keyring::LocalKeyring;
 pub use provider::{KeyProvider, Settings, WrapContext};
 pub use store::{FileStore, KeyringStore, Stored, Version};
-pub use unlocked::UnlockedKeyring;
+pub use unlocked::{Pins, UnlockedKeyring};

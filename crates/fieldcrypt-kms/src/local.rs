@@ -1,8 +1,10 @@
 //! A key-encryption key in a local file.
 //!
 //! The file is one line, `fieldcrypt-master-key-v1:` followed by the key in unpadded base64url.
-//! It is created with mode 0600 (in a directory created 0700) and refused when group- or
-//! world-readable. Keep it off the database host's backups and out of the application's
+//! It is created with mode 0600 (in a directory created 0700). On reading it is opened once and
+//! checked on that descriptor: refused unless this process's effective user owns it and group
+//! and others have no permission on it (a key file someone else could have written would let
+//! them choose the key). Keep it off the database host's backups and out of the application's
 //! repository; for production, prefer a KMS provider.
 
 use std::path::{Path, PathBuf};
@@ -19,6 +21,8 @@ use crate::provider::{KeyProvider, Settings, WrapContext};
 use crate::providers::local_kek::HeldKey;
 
 const PREFIX: &str = "fieldcrypt-master-key-v1:";
+/// More than a master-key file ever holds (69 bytes and a line ending).
+const MAX_FILE_LEN: usize = 256;
 
 /// The provider name recorded in keyring documents.
 pub const PROVIDER: &str = "local";
@@ -42,19 +46,49 @@ impl core::fmt::Debug for MasterKeyFile {
 }
 
 impl MasterKeyFile {
-    /// Reads the master key at `path`, refusing files that others can read.
+    /// Reads the master key at `path`, refusing a file that another user owns or that group or
+    /// others may read or write. The file is opened once; the checks and the read use that
+    /// descriptor, so the file cannot be swapped between them.
     pub fn open(path: &Path) -> Result<Self, KmsError> {
-        check_private(path)?;
-        let mut text = std::fs::read_to_string(path).map_err(KmsError::io(path))?;
-        let key = parse(&text).ok_or_else(|| KmsError::BadMasterKeyFile {
-            path: path.to_owned(),
-        });
-        text.zeroize();
-        let key = key?;
+        use std::io::Read as _;
+        let file = std::fs::File::open(path).map_err(KmsError::io(path))?;
+        check_private(&file, path)?;
+        // One line of 69 bytes; anything much longer is not a master-key file.
+        let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(MAX_FILE_LEN));
+        file.take(MAX_FILE_LEN as u64)
+            .read_to_end(&mut bytes)
+            .map_err(KmsError::io(path))?;
+        let key = std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(parse)
+            .ok_or_else(|| KmsError::BadMasterKeyFile {
+                path: path.to_owned(),
+            })?;
         Ok(Self {
             path: path.to_owned(),
             key: HeldKey::new(&key),
             created: false,
+        })
+    }
+
+    /// [`Self::open`] for a keyring whose document `recorded` these settings: when the file is
+    /// missing and the document recorded another path, the error says so. That path is never
+    /// opened: whoever can write the document could point it at a key of their own.
+    pub fn open_configured(path: &Path, recorded: &Settings) -> Result<Self, KmsError> {
+        Self::open(path).map_err(|error| {
+            let recorded = recorded.get(PATH_SETTING).and_then(|v| v.as_str());
+            match (&error, recorded) {
+                (KmsError::Io { source, .. }, Some(recorded))
+                    if source.kind() == std::io::ErrorKind::NotFound
+                        && Path::new(recorded) != path =>
+                {
+                    KmsError::MasterKeyElsewhere {
+                        configured: path.to_owned(),
+                        recorded: recorded.to_owned(),
+                    }
+                }
+                _ => error,
+            }
         })
     }
 
@@ -120,6 +154,11 @@ impl KeyProvider for MasterKeyFile {
         PROVIDER
     }
 
+    fn informational_settings(&self) -> &'static [&'static str] {
+        // The file used is the configured one; the recorded path only helps people find it.
+        &[PATH_SETTING]
+    }
+
     fn settings(&self) -> Settings {
         let path = std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone());
         let mut s = Settings::new();
@@ -148,15 +187,23 @@ fn parse(text: &str) -> Option<SecretKey> {
     key
 }
 
-/// Refuses a key file that group or others can read (Unix); elsewhere there is nothing to check.
-pub fn check_private(path: &Path) -> Result<(), KmsError> {
+/// Refuses an opened key file that this process's effective user does not own, or that group or
+/// others may read or write (Unix, checked with `fstat` on the descriptor); elsewhere there is
+/// nothing to check.
+pub fn check_private(file: &std::fs::File, path: &Path) -> Result<(), KmsError> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(path)
-            .map_err(KmsError::io(path))?
-            .permissions()
-            .mode();
+        use std::os::unix::fs::MetadataExt as _;
+        let meta = file.metadata().map_err(KmsError::io(path))?;
+        let euid = rustix::process::geteuid().as_raw();
+        if meta.uid() != euid {
+            return Err(KmsError::ForeignOwner {
+                path: path.to_owned(),
+                owner: meta.uid(),
+                euid,
+            });
+        }
+        let mode = meta.mode();
         if mode & 0o077 != 0 {
             return Err(KmsError::InsecurePermissions {
                 path: path.to_owned(),
@@ -164,6 +211,8 @@ pub fn check_private(path: &Path) -> Result<(), KmsError> {
             });
         }
     }
+    #[cfg(not(unix))]
+    let _ = (file, path);
     Ok(())
 }
 
@@ -217,6 +266,44 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("chmod 600"), "{err}");
+        Ok(())
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn writable_by_others_or_owned_by_another_user_is_refused() -> Result<(), KmsError> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().map_err(KmsError::io(Path::new("tmp")))?;
+        let path = dir.path().join("master.key");
+        MasterKeyFile::create(&path)?;
+        // Group-writable (not readable): someone else could replace the key.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o620))
+            .map_err(KmsError::io(&path))?;
+        assert!(matches!(
+            MasterKeyFile::open(&path),
+            Err(KmsError::InsecurePermissions { mode: 0o620, .. })
+        ));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .map_err(KmsError::io(&path))?;
+        // Owned by another user, mode 0600: what a container running as root would have read.
+        // Only root can give a file away, so this part runs as root (as CI does) or says so.
+        if rustix::process::geteuid().is_root() {
+            std::os::unix::fs::chown(&path, Some(65_534), None).map_err(KmsError::io(&path))?;
+            let error = MasterKeyFile::open(&path).err();
+            assert!(
+                matches!(
+                    error,
+                    Some(KmsError::ForeignOwner {
+                        owner: 65_534,
+                        euid: 0,
+                        ..
+                    })
+                ),
+                "{error:?}"
+            );
+        } else {
+            eprintln!("SKIPPED the foreign-owner case: only root can chown a file to another user");
+        }
         Ok(())
     }
 

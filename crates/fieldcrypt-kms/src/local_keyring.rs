@@ -1,6 +1,8 @@
 //! A keyring file wrapped under a local master-key file: the embedded default, for development
-//! and single-host deployments. The keyring records where its master key is, so that naming the
-//! keyring is enough to open it. Synchronous: the master key is in memory, nothing waits.
+//! and single-host deployments. The master key is the one the application names, or the default
+//! place in the user's configuration directory; the path the keyring records is only a hint for
+//! error messages (whoever can write the keyring could point it at a key of their own).
+//! Synchronous: the master key is in memory, nothing waits.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +12,7 @@ use crate::error::KmsError;
 use crate::local::{self, MasterKeyFile};
 use crate::ready;
 use crate::store::{FileStore, KeyringStore as _, Version};
-use crate::unlocked::UnlockedKeyring;
+use crate::unlocked::{Pins, UnlockedKeyring};
 
 pub use crate::local::PATH_SETTING;
 
@@ -51,9 +53,20 @@ fn pending() -> KmsError {
 }
 
 impl LocalKeyring {
-    /// Opens the keyring at `path`; its master key is `master_key`, or else the path the keyring
-    /// recorded when it was created.
-    pub fn open(path: &Path, master_key: Option<&Path>) -> Result<Self, KmsError> {
+    /// Opens the keyring at `path` under the master key at `master_key` (default:
+    /// [`default_master_key_path`]). The keyring must have been wrapped under that key (its
+    /// fingerprint is compared before anything is unwrapped).
+    pub fn open(path: impl AsRef<Path>, master_key: Option<&Path>) -> Result<Self, KmsError> {
+        Self::open_pinned(path, master_key, &Pins::default())
+    }
+
+    /// [`Self::open`], refusing another keyring than the pinned one, or an older generation.
+    pub fn open_pinned(
+        path: impl AsRef<Path>,
+        master_key: Option<&Path>,
+        pins: &Pins,
+    ) -> Result<Self, KmsError> {
+        let path = path.as_ref();
         let store = FileStore::new(path);
         let stored = ready::now(store.load())
             .ok_or_else(pending)??
@@ -65,18 +78,10 @@ impl LocalKeyring {
                 provider: doc.kek.provider.clone(),
             });
         }
-        let master_path = match master_key {
-            Some(p) => p.to_owned(),
-            None => doc
-                .kek
-                .settings
-                .get(PATH_SETTING)
-                .and_then(|v| v.as_str())
-                .map(PathBuf::from)
-                .ok_or_else(|| KmsError::NoMasterKeyPath(path.to_owned()))?,
-        };
-        let master = MasterKeyFile::open(&master_path)?;
-        let unlocked = ready::now(UnlockedKeyring::open(doc, &master)).ok_or_else(pending)??;
+        let master_path = master_key.map_or_else(default_master_key_path, Path::to_owned);
+        let master = MasterKeyFile::open_configured(&master_path, &doc.kek.settings)?;
+        let unlocked =
+            ready::now(UnlockedKeyring::open_pinned(doc, &master, pins)).ok_or_else(pending)??;
         Ok(Self {
             unlocked,
             master,
@@ -88,7 +93,12 @@ impl LocalKeyring {
 
     /// Creates a keyring at `path` (refusing to overwrite one), and the master key at
     /// `master_key` (default [`default_master_key_path`]) unless it exists.
-    pub fn create(path: &Path, master_key: Option<&Path>, suite: Suite) -> Result<Self, KmsError> {
+    pub fn create(
+        path: impl AsRef<Path>,
+        master_key: Option<&Path>,
+        suite: Suite,
+    ) -> Result<Self, KmsError> {
+        let path = path.as_ref();
         if path.exists() {
             return Err(KmsError::KeyringExists(path.to_owned()));
         }
@@ -109,10 +119,11 @@ impl LocalKeyring {
 
     /// Opens the keyring at `path`, creating it (and its master key) on first use.
     pub fn open_or_create(
-        path: &Path,
+        path: impl AsRef<Path>,
         master_key: Option<&Path>,
         suite: Suite,
     ) -> Result<Self, KmsError> {
+        let path = path.as_ref();
         if path.exists() {
             Self::open(path, master_key)
         } else {
@@ -142,7 +153,20 @@ impl LocalKeyring {
         let version =
             ready::now(self.store.save(&doc, self.version.as_ref())).ok_or_else(pending)??;
         self.version = Some(version);
+        self.unlocked.saved();
         Ok(())
+    }
+
+    /// Retires data key `id` under a fresh document KEK and saves (see
+    /// [`UnlockedKeyring::retire`]).
+    pub fn retire(&mut self, id: fieldcrypt::KeyId) -> Result<(), KmsError> {
+        ready::now(self.unlocked.retire(&self.master, id)).ok_or_else(pending)??;
+        self.save()
+    }
+
+    /// The generation of the keyring file as last read or saved (pin it to refuse older copies).
+    pub fn generation(&self) -> u64 {
+        self.unlocked.generation()
     }
 
     /// The keyring file.

@@ -13,7 +13,8 @@ use fieldcrypt::{KeyringId, SecretKey};
 
 use crate::error::KmsError;
 
-/// Non-secret provider settings recorded in the keyring document (and covered by its MAC).
+/// Non-secret provider settings recorded in the keyring document (and covered by its MAC). They
+/// are a record to compare with, never a configuration to follow: see [`KeyProvider::settings`].
 pub type Settings = BTreeMap<String, serde_json::Value>;
 
 /// The document setting that holds the provider-wrapped KEK, in unpadded base64url.
@@ -61,8 +62,17 @@ pub trait KeyProvider: Send + Sync + core::fmt::Debug {
     /// The name recorded in documents: `local`, `env`, `passphrase`, `aws-kms`, `vault`.
     fn name(&self) -> &'static str;
 
-    /// Settings that find this provider's key again, recorded in the document. Never secret.
+    /// The settings this provider was configured with (by the application, never from a
+    /// document), recorded in documents it wraps and compared with them when one is opened.
+    /// Never secret.
     fn settings(&self) -> Settings;
+
+    /// Settings recorded for people, not compared when a document is opened (the local
+    /// provider's `path`: the configured file is used, and its fingerprint is compared).
+    /// Every other setting must equal the document's copy ([`crate::unlocked::check_settings`]).
+    fn informational_settings(&self) -> &'static [&'static str] {
+        &[]
+    }
 
     /// Whether everything sealed under keyrings this provider wraps must use a key-committing
     /// suite (keys derived from something guessable, such as a passphrase).
@@ -107,6 +117,9 @@ macro_rules! forward_provider {
             }
             fn settings(&self) -> Settings {
                 (**self).settings()
+            }
+            fn informational_settings(&self) -> &'static [&'static str] {
+                (**self).informational_settings()
             }
             fn requires_committing_suite(&self) -> bool {
                 (**self).requires_committing_suite()

@@ -315,3 +315,227 @@ async fn a_hundred_thousand_values_under_three_keys_cost_at_most_three_unwraps()
     }
     assert_eq!(provider.unwraps.load(Ordering::SeqCst), 3);
 }
+
+#[tokio::test]
+async fn a_document_naming_other_settings_is_refused_before_the_provider_is_called() {
+    let provider = Counting {
+        inner: env_key(),
+        unwraps: AtomicU64::new(0),
+    };
+    let unlocked = UnlockedKeyring::generate(&provider, Suite::KcXaes256Gcm)
+        .await
+        .unwrap();
+    let doc = unlocked.to_document().unwrap();
+    // The document names another variable than the one configured.
+    let mut edited = doc.clone();
+    edited
+        .kek
+        .settings
+        .insert("variable".to_owned(), "VAULT_TOKEN".into());
+    let err = UnlockedKeyring::open(&edited, &provider).await.unwrap_err();
+    assert!(
+        matches!(&err, KmsError::SettingMismatch { setting, document, .. }
+            if setting == "variable" && document == "VAULT_TOKEN"),
+        "{err}"
+    );
+    // A setting the configured provider records but the document lacks is a mismatch too.
+    let mut missing = doc.clone();
+    missing.kek.settings.remove("variable");
+    assert!(matches!(
+        UnlockedKeyring::open(&missing, &provider).await,
+        Err(KmsError::SettingMismatch { .. })
+    ));
+    assert_eq!(
+        provider.unwraps.load(Ordering::SeqCst),
+        0,
+        "no provider call"
+    );
+    UnlockedKeyring::open(&doc, &provider).await.unwrap();
+    assert_eq!(provider.unwraps.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn the_local_path_is_informational_and_the_fingerprint_decides() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = MasterKeyFile::create(&dir.path().join("a.key")).unwrap();
+    let unlocked = UnlockedKeyring::generate(&key, Suite::KcXaes256Gcm)
+        .await
+        .unwrap();
+    let doc = unlocked.to_document().unwrap();
+    // The key moved: the configured file is used, whatever path the document recorded.
+    std::fs::rename(dir.path().join("a.key"), dir.path().join("moved.key")).unwrap();
+    let moved = MasterKeyFile::open(&dir.path().join("moved.key")).unwrap();
+    UnlockedKeyring::open(&doc, &moved).await.unwrap();
+    // A missing configured file names the recorded path, which is not opened.
+    let err = MasterKeyFile::open_configured(&dir.path().join("nope.key"), &doc.kek.settings)
+        .unwrap_err();
+    assert!(
+        matches!(&err, KmsError::MasterKeyElsewhere { recorded, .. } if recorded.ends_with("a.key")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn generations_count_saves_and_pins_refuse_old_or_other_documents() {
+    use fieldcrypt_kms::Pins;
+    let provider = env_key();
+    let mut unlocked = UnlockedKeyring::generate(&provider, Suite::KcXaes256Gcm)
+        .await
+        .unwrap();
+    assert_eq!(unlocked.generation(), 0);
+    let first = unlocked.to_document().unwrap();
+    assert_eq!(first.kek.settings["generation"], 1);
+    unlocked.saved();
+    unlocked.keyring.rotate().unwrap();
+    let second = unlocked.to_document().unwrap();
+    unlocked.saved();
+    assert_eq!(second.kek.settings["generation"], 2);
+    let reopened = UnlockedKeyring::open(&second, &provider).await.unwrap();
+    assert_eq!(reopened.generation(), 2);
+
+    // The older copy is refused once the application pins generation 2; the MAC covers the
+    // generation, so it cannot be edited upwards either.
+    let pins = Pins {
+        min_generation: Some(2),
+        ..Pins::default()
+    };
+    let err = UnlockedKeyring::open_pinned(&first, &provider, &pins)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            KmsError::Rollback {
+                found: 1,
+                pinned: 2
+            }
+        ),
+        "{err}"
+    );
+    let mut forged = first.clone();
+    forged
+        .kek
+        .settings
+        .insert("generation".to_owned(), 2.into());
+    let err = UnlockedKeyring::open_pinned(&forged, &provider, &pins)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            KmsError::Core(fieldcrypt::Error::Keyring(KeyringError::MacMismatch))
+        ),
+        "{err}"
+    );
+    UnlockedKeyring::open_pinned(&second, &provider, &pins)
+        .await
+        .unwrap();
+
+    // Another keyring than the pinned one, under the same provider: refused.
+    let other = UnlockedKeyring::generate(&provider, Suite::KcXaes256Gcm)
+        .await
+        .unwrap()
+        .to_document()
+        .unwrap();
+    let pins = Pins {
+        keyring_id: Some(unlocked.keyring.id()),
+        min_generation: None,
+    };
+    assert!(matches!(
+        UnlockedKeyring::open_pinned(&other, &provider, &pins).await,
+        Err(KmsError::NotPinnedKeyring { .. })
+    ));
+}
+
+#[tokio::test]
+async fn retiring_rewraps_under_a_fresh_kek() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = MasterKeyFile::create(&dir.path().join("m.key")).unwrap();
+    let mut unlocked = UnlockedKeyring::generate(&key, Suite::KcXaes256Gcm)
+        .await
+        .unwrap();
+    let ctx = Context::new("people", "ssn").unwrap();
+    let old_value = unlocked.keyring.seal(&ctx, "078-05-1120").unwrap();
+    let old_key = unlocked.keyring.primary();
+    unlocked.keyring.rotate().unwrap();
+    let before = unlocked.to_document().unwrap();
+    unlocked.saved();
+    unlocked.retire(&key, old_key).await.unwrap();
+    let after = unlocked.to_document().unwrap();
+    // A new document KEK: the provider-wrapped KEK and the KEK fingerprint both change.
+    assert_ne!(
+        before.kek.settings["wrapped_kek"],
+        after.kek.settings["wrapped_kek"]
+    );
+    assert_ne!(before.kek.fingerprint, after.kek.fingerprint);
+    let reopened = UnlockedKeyring::open(&after, &key).await.unwrap();
+    assert!(reopened.keyring.open::<String>(&ctx, &old_value).is_err());
+    // The older copy still holds the key while the provider key that wrapped it exists: what
+    // docs/KEYS.md says destroying takes.
+    let old = UnlockedKeyring::open(&before, &key).await.unwrap();
+    assert_eq!(
+        old.keyring.open::<String>(&ctx, &old_value).unwrap(),
+        "078-05-1120"
+    );
+    // Retiring the primary is refused and changes nothing.
+    let primary = unlocked.keyring.primary();
+    assert!(unlocked.retire(&key, primary).await.is_err());
+    assert_eq!(
+        unlocked.to_document().unwrap().kek.fingerprint,
+        after.kek.fingerprint
+    );
+}
+
+#[test]
+fn argon2_parameters_are_bounded_on_read() {
+    let mut settings = Settings::new();
+    let params = KdfParams {
+        memory_kib: 65_536,
+        iterations: 3,
+        parallelism: 1,
+        salt: [1; 16],
+    };
+    let provider = PassphraseProvider::new(b"correct horse battery", fast_kdf()).unwrap();
+    let recorded = provider.settings();
+    for (k, v) in &recorded {
+        settings.insert(k.clone(), v.clone());
+    }
+    for (name, value, ok) in [
+        ("memory_kib", u64::from(KdfParams::MAX_MEMORY_KIB), true),
+        (
+            "memory_kib",
+            u64::from(KdfParams::MAX_MEMORY_KIB) + 1,
+            false,
+        ),
+        ("memory_kib", u64::from(u32::MAX), false),
+        (
+            "memory_kib",
+            u64::from(KdfParams::MIN_MEMORY_KIB) - 1,
+            false,
+        ),
+        ("iterations", 64, true),
+        ("iterations", 65, false),
+        ("iterations", 0, false),
+        ("parallelism", 16, true),
+        ("parallelism", 17, false),
+        ("parallelism", 0, false),
+    ] {
+        let mut s = settings.clone();
+        s.insert(name.to_owned(), value.into());
+        assert_eq!(KdfParams::from_settings(&s).is_ok(), ok, "{name}={value}");
+    }
+    assert!(params.owasp_minimum_met());
+    let weak = KdfParams {
+        memory_kib: 19_456,
+        iterations: 1,
+        ..params.clone()
+    };
+    assert!(!weak.owasp_minimum_met(), "19 MiB needs 2 passes");
+    assert!(
+        KdfParams {
+            iterations: 2,
+            ..weak
+        }
+        .owasp_minimum_met()
+    );
+}

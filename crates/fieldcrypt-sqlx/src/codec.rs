@@ -20,6 +20,26 @@ where
     }
 }
 
+/// `sqlx::Type` for an envelope column type `$name<T, C>`: declared as its column's storage,
+/// compatible with binary and text columns alike.
+macro_rules! envelope_column_type {
+    ($name:ident) => {
+        impl<DB: ::sqlx::Database, T, C: $crate::column::Column> ::sqlx::Type<DB> for $name<T, C>
+        where
+            Vec<u8>: ::sqlx::Type<DB>,
+            String: ::sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                $crate::codec::type_info::<DB>(C::STORAGE)
+            }
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                $crate::codec::compatible::<DB>(ty)
+            }
+        }
+    };
+}
+pub(crate) use envelope_column_type;
+
 /// Envelopes are read from binary and from text columns alike.
 pub(crate) fn compatible<DB: Database>(ty: &DB::TypeInfo) -> bool
 where

@@ -119,18 +119,7 @@ impl<T, C: Column> fmt::Debug for Encrypted<T, C> {
     }
 }
 
-impl<DB: Database, T, C: Column> Type<DB> for Encrypted<T, C>
-where
-    Vec<u8>: Type<DB>,
-    String: Type<DB>,
-{
-    fn type_info() -> DB::TypeInfo {
-        codec::type_info::<DB>(C::STORAGE)
-    }
-    fn compatible(ty: &DB::TypeInfo) -> bool {
-        codec::compatible::<DB>(ty)
-    }
-}
+codec::envelope_column_type!(Encrypted);
 
 impl<'q, DB: Database, T: fieldcrypt::Encode, C: Column> Encode<'q, DB> for Encrypted<T, C>
 where

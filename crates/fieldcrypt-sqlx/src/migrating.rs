@@ -152,18 +152,7 @@ impl<T, C: Column> fmt::Debug for Migrating<T, C> {
     }
 }
 
-impl<DB: Database, T, C: Column> Type<DB> for Migrating<T, C>
-where
-    Vec<u8>: Type<DB>,
-    String: Type<DB>,
-{
-    fn type_info() -> DB::TypeInfo {
-        codec::type_info::<DB>(C::STORAGE)
-    }
-    fn compatible(ty: &DB::TypeInfo) -> bool {
-        codec::compatible::<DB>(ty)
-    }
-}
+codec::envelope_column_type!(Migrating);
 
 impl<'q, DB: Database, T: fieldcrypt::Encode, C: Column> Encode<'q, DB> for Migrating<T, C>
 where

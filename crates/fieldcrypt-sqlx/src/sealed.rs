@@ -130,18 +130,7 @@ impl<T, C: Column> fmt::Debug for Sealed<T, C> {
     }
 }
 
-impl<DB: Database, T, C: Column> Type<DB> for Sealed<T, C>
-where
-    Vec<u8>: Type<DB>,
-    String: Type<DB>,
-{
-    fn type_info() -> DB::TypeInfo {
-        codec::type_info::<DB>(C::STORAGE)
-    }
-    fn compatible(ty: &DB::TypeInfo) -> bool {
-        codec::compatible::<DB>(ty)
-    }
-}
+codec::envelope_column_type!(Sealed);
 
 impl<'q, DB: Database, T, C: Column> Encode<'q, DB> for Sealed<T, C>
 where

@@ -140,16 +140,22 @@ impl XaesKey {
         (tag, commit.then_some(derived.commitment))
     }
 
-    /// Checks the commitment (when given) and decrypts `in_out` (ciphertext then tag) in place.
-    /// Returns the plaintext length. A wrong commitment and a wrong tag fail alike.
+    /// Checks the commitment and decrypts `in_out` (ciphertext then tag) in place. Returns the
+    /// plaintext length. `commit` is the suite's, never the input's: a committing suite without
+    /// a commitment (or a non-committing one with one) is refused, so no caller can skip the
+    /// check by passing `None`. A wrong commitment and a wrong tag fail alike.
     pub(crate) fn open_in_place(
         &self,
+        commit: bool,
         commitment: Option<&[u8; COMMITMENT_LEN]>,
         nonce: &[u8; NONCE_LEN],
         aad: &[u8],
         in_out: &mut [u8],
     ) -> Result<usize, AeadError> {
-        let derived = self.derive(nonce, commitment.is_some());
+        if commit != commitment.is_some() {
+            return Err(AeadError);
+        }
+        let derived = self.derive(nonce, commit);
         if let Some(expected) = commitment
             && !bool::from(derived.commitment.ct_eq(expected))
         {
@@ -240,7 +246,7 @@ macro_rules! aead_api {
                 let mut buf = sealed[..body_len].to_vec();
                 match self
                     .0
-                    .open_in_place(commitment.as_ref(), nonce, aad, &mut buf)
+                    .open_in_place($commit, commitment.as_ref(), nonce, aad, &mut buf)
                 {
                     Ok(len) => {
                         buf.truncate(len);
@@ -271,6 +277,34 @@ mod tests {
         assert_eq!(dbl(&l), hex16("fbeed618357133667c85e08f7236a8de"));
         // And K2 = dbl(K1), which exercises the 0x87 reduction.
         assert_eq!(dbl(&dbl(&l)), hex16("f7ddac306ae266ccf90bc11ee46d513b"));
+    }
+
+    #[test]
+    fn the_suite_not_the_caller_decides_whether_the_commitment_is_checked() {
+        let key = XaesKey::new(&[7; KEY_LEN]);
+        let nonce = [9; NONCE_LEN];
+        let mut buf = b"value".to_vec();
+        let (tag, commitment) = key.seal_in_place(true, &nonce, b"aad", &mut buf);
+        let commitment = commitment.unwrap_or_default();
+        buf.extend_from_slice(&tag);
+        let sealed = buf;
+        // A committing open without the commitment is refused, not an unchecked GCM open.
+        let mut no_commitment = sealed.clone();
+        assert!(
+            key.open_in_place(true, None, &nonce, b"aad", &mut no_commitment)
+                .is_err()
+        );
+        // A non-committing open handed a commitment is refused too.
+        let mut extra = sealed.clone();
+        assert!(
+            key.open_in_place(false, Some(&commitment), &nonce, b"aad", &mut extra)
+                .is_err()
+        );
+        let mut good = sealed;
+        assert_eq!(
+            key.open_in_place(true, Some(&commitment), &nonce, b"aad", &mut good),
+            Ok(5)
+        );
     }
 
     fn hex16(s: &str) -> [u8; 16] {

@@ -332,9 +332,7 @@ impl Keyring {
             let mut primary = None;
             for w in list {
                 let key_id = KeyId::new(w.id).ok_or_else(|| invalid("key id 0"))?;
-                let created: Timestamp = w
-                    .created
-                    .parse()
+                let created = Timestamp::parse_rfc3339(&w.created)
                     .map_err(|_| invalid("created is not an RFC 3339 time"))?;
                 let info = KeyInfo {
                     id: key_id,

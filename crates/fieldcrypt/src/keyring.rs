@@ -8,7 +8,7 @@ use zeroize::Zeroize;
 use crate::aead::{NONCE_LEN, XaesKey};
 use crate::blind_index::{BlindIndexer, IndexDefinition};
 use crate::context::Context;
-use crate::envelope::{Envelope, HEADER_LEN, Header, KeyId, Suite};
+use crate::envelope::{Envelope, HEADER_LEN, Header, KeyId, Suite, encode_text};
 use crate::error::{Error, KeyringError};
 use crate::plaintext::Timestamp;
 use crate::plaintext::{Decode, Encode, decode_typed, encode_typed};
@@ -369,18 +369,50 @@ impl Keyring {
 
     /// Seals `value` under the primary key, bound to `context`; returns the binary envelope.
     pub fn seal<T: Encode + ?Sized>(&self, context: &Context, value: &T) -> Result<Vec<u8>, Error> {
-        self.seal_with_nonce(context, value, random_array()?)
+        self.seal_under_nonce(context, value, random_array()?)
     }
 
-    /// Seals with a caller-chosen nonce. Only for known-answer test vectors: a nonce must never
-    /// repeat under a key, and [`Keyring::seal`] draws a fresh random one every time.
-    #[doc(hidden)]
+    /// Seals with a caller-chosen nonce: only for known-answer test vectors (the `test-vectors`
+    /// feature). A nonce must never repeat under a key; [`Keyring::seal`] draws a fresh one.
+    #[cfg(feature = "test-vectors")]
     pub fn seal_with_nonce<T: Encode + ?Sized>(
         &self,
         context: &Context,
         value: &T,
         nonce: [u8; NONCE_LEN],
     ) -> Result<Vec<u8>, Error> {
+        self.seal_under_nonce(context, value, nonce)
+    }
+
+    /// The binary envelope of `value` under the primary key and `nonce`, which the caller has
+    /// drawn fresh from the CSPRNG ([`Keyring::seal`], [`crate::Sealer`]).
+    pub(crate) fn seal_under_nonce<T: Encode + ?Sized>(
+        &self,
+        context: &Context,
+        value: &T,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<Vec<u8>, Error> {
+        Ok(self.seal_parts(context, value, nonce)?.1)
+    }
+
+    /// [`Self::seal_under_nonce`] in the text form, encoded from the parts just written.
+    pub(crate) fn seal_text_under_nonce<T: Encode + ?Sized>(
+        &self,
+        context: &Context,
+        value: &T,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<String, Error> {
+        let (header, binary) = self.seal_parts(context, value, nonce)?;
+        Ok(encode_text(header, &binary[HEADER_LEN..]))
+    }
+
+    /// The header and the binary envelope.
+    fn seal_parts<T: Encode + ?Sized>(
+        &self,
+        context: &Context,
+        value: &T,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<(Header, Vec<u8>), Error> {
         let (info, material) = self.primary_entry()?;
         let header = Header {
             suite: info.suite,
@@ -409,7 +441,7 @@ impl Keyring {
         if let Some(commitment) = commitment {
             out.extend_from_slice(&commitment);
         }
-        Ok(out)
+        Ok((header, out))
     }
 
     /// Seals `value` and returns the text envelope, for text columns.
@@ -418,9 +450,7 @@ impl Keyring {
         context: &Context,
         value: &T,
     ) -> Result<String, Error> {
-        let binary = self.seal(context, value)?;
-        // The binary form was just written, so it parses; the text form is its re-encoding.
-        Ok(Envelope::parse_binary(&binary)?.to_text())
+        self.seal_text_under_nonce(context, value, random_array()?)
     }
 
     /// Opens an envelope in either form (binary, or text as bytes) as a `T`.
@@ -453,9 +483,13 @@ impl Keyring {
         }
         let mut buf = envelope.sealed().to_vec();
         let opened = with_aad(header, context, |aad| {
-            material
-                .xaes
-                .open_in_place(envelope.commitment(), envelope.nonce(), aad, &mut buf)
+            material.xaes.open_in_place(
+                header.suite.commits(),
+                envelope.commitment(),
+                envelope.nonce(),
+                aad,
+                &mut buf,
+            )
         });
         match opened {
             Ok(len) => {

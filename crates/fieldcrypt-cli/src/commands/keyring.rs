@@ -7,6 +7,14 @@ use fieldcrypt_kms::keyring_file;
 use crate::cli::KeyringCommand;
 use crate::keys;
 
+/// The generation just saved, and how to pin it so that older copies are refused.
+fn print_generation(loaded: &keys::Loaded) {
+    println!(
+        "keyring generation {g}: set FIELDCRYPT_KEYRING_MIN_GENERATION={g} where the keyring is used to refuse older copies",
+        g = loaded.generation()
+    );
+}
+
 pub(crate) fn run(cmd: KeyringCommand) -> Result<()> {
     match cmd {
         KeyringCommand::Init {
@@ -42,7 +50,7 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<()> {
         KeyringCommand::Rewrap {
             keyring,
             to,
-            to_master_key,
+            target,
             newest_key_version,
         } => {
             let mut loaded = keys::load(&keyring)?;
@@ -64,13 +72,14 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<()> {
             }
             let from = loaded.provider();
             let (provider, _) =
-                keys::new_provider(&to, to_master_key.as_deref(), loaded.runtime())?;
+                keys::new_provider(&to, &target.over(&keyring.provider), loaded.runtime())?;
             loaded.rewrap(provider.as_ref())?;
             println!(
                 "rewrapped keyring {}: {from} -> {} (new document KEK; no data key and no row changed)",
                 loaded.path().display(),
                 loaded.provider()
             );
+            print_generation(&loaded);
             Ok(())
         }
         KeyringCommand::Check {
@@ -93,14 +102,21 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<()> {
             };
             loaded.save()?;
             println!("{what} {id} is now primary; older ones stay for opening");
+            print_generation(&loaded);
             Ok(())
         }
         KeyringCommand::Retire { keyring, key } => {
             let mut loaded = keys::load(&keyring)?;
             let id = KeyId::new(key).ok_or_else(|| anyhow::anyhow!("key id 0 does not exist"))?;
-            loaded.keyring_mut().retire(id)?;
-            loaded.save()?;
-            println!("data key {id} retired: its material is destroyed and its id stays reserved");
+            loaded.retire(id)?;
+            println!(
+                "data key {id} retired: its material is gone from this keyring, which is rewrapped under a fresh key-encryption key; its id stays reserved"
+            );
+            println!(
+                "note     older copies of the keyring (backups, history, replicas) still hold key {id} for as long as the {} provider key that wrapped them exists: destroying it takes destroying that provider key version too (docs/KEYS.md)",
+                loaded.provider()
+            );
+            print_generation(&loaded);
             Ok(())
         }
         KeyringCommand::List { keyring, json } => {

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use fieldcrypt::{Context, Date, Decimal, Envelope, IndexDefinition, Json, Normalizer, Timestamp};
 
-use crate::cli::{KeyringArg, WalkthroughArgs};
+use crate::cli::{KeyringArg, ProviderConfig, WalkthroughArgs};
 use crate::keys;
 
 fn shorten(s: &str) -> String {
@@ -19,7 +19,9 @@ fn shorten(s: &str) -> String {
 pub(crate) fn run(args: &WalkthroughArgs) -> Result<()> {
     let arg = KeyringArg {
         keyring: args.dir.join("keyring.json"),
-        master_key: Some(args.dir.join("secrets").join("master.key")),
+        provider: ProviderConfig::local(Some(args.dir.join("secrets").join("master.key"))),
+        keyring_id: None,
+        min_generation: None,
     };
     let loaded = if Path::new(&arg.keyring).exists() {
         println!(
@@ -32,7 +34,9 @@ pub(crate) fn run(args: &WalkthroughArgs) -> Result<()> {
         println!("1. First run: creating a master key and a keyring");
         let loaded = keys::init(
             &arg,
-            &crate::cli::ProviderArgs::local(),
+            &crate::cli::ProviderArgs {
+                provider: "local".to_owned(),
+            },
             fieldcrypt::Suite::KcXaes256Gcm,
         )?;
         println!(
@@ -175,7 +179,8 @@ pub(crate) fn run(args: &WalkthroughArgs) -> Result<()> {
 }
 
 fn display(arg: &KeyringArg) -> String {
-    arg.master_key
+    arg.provider
+        .master_key
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_default()

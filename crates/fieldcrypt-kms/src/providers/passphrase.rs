@@ -1,7 +1,9 @@
 //! A key-encryption key derived from a passphrase with Argon2id (RFC 9106).
 //!
 //! The salt and cost parameters are stored beside the wrapped KEK in the keyring document (and
-//! covered by its MAC), so that changing the passphrase is a rewrap. New parameters are
+//! covered by its MAC), so that changing the passphrase is a rewrap. The MAC can only be checked
+//! after the derivation, so the parameters are bounded on read ([`KdfParams::check_bounds`]):
+//! an edited document cannot make the derivation take terabytes or run for ever. New parameters are
 //! calibrated on the machine that creates the keyring to take about half a second. A keyring
 //! under a passphrase seals with a key-committing suite only: a guessed passphrase must not be
 //! able to produce ciphertexts that open under two keys.
@@ -40,8 +42,67 @@ pub struct KdfParams {
 impl KdfParams {
     /// Memory used by [`Self::calibrate`]: 64 MiB, in the range RFC 9106 section 4 recommends.
     pub const CALIBRATION_MEMORY_KIB: u32 = 64 * 1024;
-    /// The floor below which a document's parameters are refused (OWASP's minimum for Argon2id).
+    /// The floor below which a document's parameters are refused: the memory of OWASP's lowest
+    /// Argon2id row (19 MiB, which OWASP pairs with 2 passes; `fieldcrypt keyring check` reports
+    /// parameters below [`Self::owasp_minimum_met`] separately).
     pub const MIN_MEMORY_KIB: u32 = 19 * 1024;
+    /// The ceilings above which a document's parameters are refused before any memory is taken:
+    /// the parameters are data that whoever writes the document chooses, and an unbounded
+    /// Argon2id call aborts the process (memory) or never returns (passes).
+    pub const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+    /// At most this many passes.
+    pub const MAX_ITERATIONS: u32 = 64;
+    /// At most this many lanes.
+    pub const MAX_PARALLELISM: u32 = 16;
+    /// OWASP's Argon2id table (Password Storage Cheat Sheet): equivalent (memory KiB, passes)
+    /// pairs, one lane; parameters at least as strong as one row meet its recommendation.
+    pub const OWASP_TABLE: [(u32, u32); 5] = [
+        (47_104, 1),
+        (19_456, 2),
+        (12_288, 3),
+        (9_216, 4),
+        (7_168, 5),
+    ];
+
+    /// Whether the parameters meet a row of [`Self::OWASP_TABLE`] (as much memory and as many
+    /// passes as some row).
+    pub fn owasp_minimum_met(&self) -> bool {
+        Self::OWASP_TABLE
+            .iter()
+            .any(|&(m, t)| self.memory_kib >= m && self.iterations >= t)
+    }
+
+    /// Refuses parameters outside the floor and the ceilings, with one line that names them.
+    pub fn check_bounds(&self) -> Result<(), KmsError> {
+        let refuse = |what: String| {
+            Err(KmsError::Config {
+                provider: PROVIDER,
+                reason: format!(
+                    "Argon2id {what}; refused before deriving (allowed: m={}..={} KiB, t=1..={}, p=1..={})",
+                    Self::MIN_MEMORY_KIB,
+                    Self::MAX_MEMORY_KIB,
+                    Self::MAX_ITERATIONS,
+                    Self::MAX_PARALLELISM
+                ),
+            })
+        };
+        if self.memory_kib < Self::MIN_MEMORY_KIB {
+            return refuse(format!("memory m={} KiB is too weak", self.memory_kib));
+        }
+        if self.memory_kib > Self::MAX_MEMORY_KIB {
+            return refuse(format!(
+                "memory m={} KiB is beyond the bound",
+                self.memory_kib
+            ));
+        }
+        if !(1..=Self::MAX_ITERATIONS).contains(&self.iterations) {
+            return refuse(format!("passes t={} are out of bounds", self.iterations));
+        }
+        if !(1..=Self::MAX_PARALLELISM).contains(&self.parallelism) {
+            return refuse(format!("lanes p={} are out of bounds", self.parallelism));
+        }
+        Ok(())
+    }
 
     /// Parameters that take about `target` on this machine, with a fresh salt: 64 MiB, one
     /// lane, and as many passes as fit (at least 2).
@@ -61,17 +122,7 @@ impl KdfParams {
     }
 
     fn argon2(&self) -> Result<Argon2<'static>, KmsError> {
-        if self.memory_kib < Self::MIN_MEMORY_KIB || self.iterations < 1 {
-            return Err(KmsError::Config {
-                provider: PROVIDER,
-                reason: format!(
-                    "Argon2id parameters too weak (m={} KiB, t={}); at least m={} KiB",
-                    self.memory_kib,
-                    self.iterations,
-                    Self::MIN_MEMORY_KIB
-                ),
-            });
-        }
+        self.check_bounds()?;
         let params = Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
             .map_err(|e| KmsError::Config {
                 provider: PROVIDER,
@@ -121,12 +172,14 @@ impl KdfParams {
             .and_then(|t| URL_SAFE_NO_PAD.decode(t).ok())
             .and_then(|b| <[u8; 16]>::try_from(b).ok())
             .ok_or_else(|| bad("salt is not 16 bytes in base64url"))?;
-        Ok(Self {
+        let params = Self {
             memory_kib: int("memory_kib")?,
             iterations: int("iterations")?,
             parallelism: int("parallelism")?,
             salt,
-        })
+        };
+        params.check_bounds()?;
+        Ok(params)
     }
 }
 
