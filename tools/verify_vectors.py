@@ -14,13 +14,24 @@ Suites, in order (each prints one line with its counts):
   xaes-kat               C2SP XAES-256-GCM known answers          testdata/xaes/vectors.json
   kc-xaes-kat            KC-XAES-256-GCM known answers            testdata/xaes/vectors.json
   xaes-accumulated-10k   C2SP accumulated randomized test, 10,000 iterations (SHAKE-128)
-  envelope-kat           seal / parse / open every vector         testdata/vectors/envelope.json
+  envelope-kat           seal / parse / open every vector, its    testdata/vectors/envelope.json
+                         intermediate values (L, K1, Kx, X1, Cm)
+  json-payloads          generic and typed JSON readers           testdata/vectors/envelope.json
+  context-limits         section 6's limits, invalid_context      testdata/vectors/envelope.json
   negative-baseline      the file's valid envelopes open          testdata/vectors/negative.json
   negative               every input fails with the right class   testdata/vectors/negative.json
-  blind-index            index values                             testdata/vectors/blind_index.json
+  blind-index            index values and intermediate values     testdata/vectors/blind_index.json
+  normalizer-lists       textual normaliser lists                 testdata/vectors/blind_index.json
   keyring-document       KEK fingerprint, master-key file, wrap   testdata/vectors/keyring.json
-                         AAD, unwrapped keys, MAC input, document
-                         variants
+                         AAD, unwrapped keys, MAC input, the
+                         local provider's wrapped KEK, document
+                         variants read with the KEK given
+  keyring-texts          documents as raw JSON texts              testdata/vectors/keyring.json
+  keyring-provider       every step of section 10.6, with a       testdata/vectors/keyring.json
+                         configured local provider
+  master-key-files       file contents and permission bits        testdata/vectors/keyring.json
+  argon2id-parameters    passphrase KDF bounds                    testdata/vectors/keyring.json
+  counts                 every file's count and counts members    testdata/vectors/*.json
 
 The last line is "N passed, M failed"; the exit status is 1 on any failure. On failure only the
 vector's name and which check failed are printed, never keys, plaintexts or envelopes.
@@ -35,9 +46,12 @@ import base64
 import hashlib
 import hmac as std_hmac
 import json
+import math
+import os
 import re
 import struct
 import sys
+import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -346,12 +360,16 @@ def parse_any(data: bytes) -> Envelope:
 # --------------------------------------------------------------------------------------------------
 
 
+class InvalidContext(Exception):
+    """A context outside section 6's limits: refused before any envelope is parsed."""
+
+
 def context_bytes(ctx: dict) -> bytes:
     out = bytearray()
     for name in (ctx["table"], ctx["column"]):
         b = name.encode("utf-8")
         if not 1 <= len(b) <= 1024:
-            raise ValueError("table and column names are 1 to 1024 bytes")
+            raise InvalidContext("table and column names are 1 to 1024 bytes")
         out += struct.pack(">H", len(b)) + b
     for key in (ctx.get("row"), ctx.get("tenant")):
         if key is None:
@@ -359,7 +377,7 @@ def context_bytes(ctx: dict) -> bytes:
         else:
             b = key.encode("utf-8")
             if len(b) > 64 * 1024:
-                raise ValueError("row keys and tenants are at most 65536 bytes")
+                raise InvalidContext("row keys and tenants are at most 65536 bytes")
             out += b"\x01" + struct.pack(">I", len(b)) + b
     return bytes(out)
 
@@ -465,6 +483,143 @@ def parse_timestamp(value: str) -> tuple[int, int]:
     return days_from_civil(y, mo, d) * 86400 + hh * 3600 + mm * 60 + ss - offset, nanos
 
 
+# RFC 8259 tokens. A string: no unescaped quote, backslash or U+0000..U+001F; escapes as listed.
+_JSON_STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"')
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_JSON_WS = " \t\n\r"
+TYPED_JSON_MAX_DEPTH = 127  # section 7: every reader accepts this much nesting
+
+
+def json_text_depth(text: str) -> int:
+    """Checks that `text` is exactly one JSON text (RFC 8259 section 2: optional whitespace, one
+    value, optional whitespace), syntax only, without recursion; returns its nesting depth (the
+    most arrays and objects that enclose one another). Raises ValueError."""
+    n = len(text)
+    pos = 0
+    stack: list[str] = []
+    deepest = 0
+
+    def ws() -> None:
+        nonlocal pos
+        while pos < n and text[pos] in _JSON_WS:
+            pos += 1
+
+    def member_name() -> None:
+        nonlocal pos
+        m = _JSON_STRING.match(text, pos)
+        if not m:
+            raise ValueError("member name")
+        pos = m.end()
+        ws()
+        if pos >= n or text[pos] != ":":
+            raise ValueError("':'")
+        pos += 1
+        ws()
+
+    ws()
+    expect_value = True
+    while True:
+        if expect_value:
+            c = text[pos] if pos < n else ""
+            if c in ("[", "{"):
+                stack.append(c)
+                deepest = max(deepest, len(stack))
+                pos += 1
+                ws()
+                close = "]" if c == "[" else "}"
+                if pos < n and text[pos] == close:
+                    pos += 1
+                    stack.pop()
+                    expect_value = False
+                elif c == "{":
+                    member_name()
+                continue
+            if c == '"':
+                m = _JSON_STRING.match(text, pos)
+            elif c and c in "-0123456789":
+                m = _JSON_NUMBER.match(text, pos)
+            else:
+                m = None
+            if m:
+                pos = m.end()
+            else:
+                for literal in ("true", "false", "null"):
+                    if text.startswith(literal, pos):
+                        pos += len(literal)
+                        break
+                else:
+                    raise ValueError("value expected")
+            expect_value = False
+            continue
+        ws()
+        if not stack:
+            break
+        c = text[pos] if pos < n else ""
+        if c == ",":
+            pos += 1
+            ws()
+            if stack[-1] == "{":
+                member_name()
+            expect_value = True
+        elif c == ("]" if stack[-1] == "[" else "}"):
+            pos += 1
+            stack.pop()
+        else:
+            raise ValueError("',' or the end of the container expected")
+    if pos != n:
+        raise ValueError("text after the value")
+    return deepest
+
+
+def read_json_generic(payload: bytes) -> str:
+    """A generic reader of section 7's json payload: any JSON text in UTF-8, returned as it is.
+    Raises InvalidValue."""
+    try:
+        text = payload.decode("utf-8")  # strict: refuses encoded surrogates too
+        json_text_depth(text)
+    except ValueError as e:
+        raise InvalidValue("json") from e
+    return text
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def read_json_typed(payload: bytes):
+    """A typed reader of section 7's json payload, with the limits every reader must accept and
+    nothing more: nesting up to 127, numbers finite in binary64, no escaped unpaired surrogate.
+    Raises InvalidValue."""
+    text = read_json_generic(payload)
+    try:
+        if json_text_depth(text) > TYPED_JSON_MAX_DEPTH:
+            raise ValueError("nesting")
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except ValueError as e:
+        raise InvalidValue("json") from e
+
+    def walk(v) -> None:
+        if isinstance(v, str):
+            v.encode("utf-8")  # UnicodeEncodeError (a ValueError) for an unpaired surrogate
+        elif isinstance(v, float) and not math.isfinite(v):
+            raise ValueError("number beyond binary64")
+        elif isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**1024:
+            raise ValueError("number beyond binary64")
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                walk(k)
+                walk(x)
+
+    try:
+        walk(value)
+    except ValueError as e:
+        raise InvalidValue("json") from e
+    return value
+
+
 def encode_value(type_name: str, value) -> bytes:
     """Typed plaintext (tag byte || payload) from the vector file's representation of a value."""
     tag = bytes([TYPE_TAGS[type_name]])
@@ -501,17 +656,13 @@ def encode_value(type_name: str, value) -> bytes:
             raise ValueError("decimal")
         return tag + value.encode("ascii")
     if type_name == "json":
-        # The vector holds serde_json's text; it must be compact JSON that reserialises to itself.
-        parsed = json.loads(value)
-        if json.dumps(parsed, separators=(",", ":"), ensure_ascii=False) != value:
-            raise ValueError("json text is not compact")
+        # The vector holds the JSON text as sealed: one JSON text without insignificant
+        # whitespace (what writers SHOULD write), kept as it is.
+        json_text_depth(value)
+        if any(c in _JSON_WS for c in re.sub(_JSON_STRING, "", value)):
+            raise ValueError("json text with whitespace between tokens")
         return tag + value.encode("utf-8")
     raise ValueError(f"unknown type {type_name}")
-
-
-def _not_json(name: str):
-    # Python's json module accepts NaN, Infinity and -Infinity; RFC 8259 JSON has no such tokens.
-    raise ValueError(f"{name} is not JSON")
 
 
 def decode_value(expected_type: str, typed: bytes):
@@ -562,9 +713,7 @@ def decode_value(expected_type: str, typed: bytes):
                 raise InvalidValue("decimal")
             return text
         if found == "json":
-            text = p.decode("utf-8")
-            json.loads(text, parse_constant=_not_json)
-            return text
+            return read_json_generic(p)
     except (UnicodeDecodeError, ValueError) as e:
         raise InvalidValue(found) from e
     raise InvalidValue(found)
@@ -646,10 +795,14 @@ UNICODE_WHITE_SPACE = (
 
 
 def parse_normalizers(text: str) -> list[str]:
+    """Section 11.3: split on ",", trim each entry as `trim` does, skip empty entries, map
+    aliases; names are case-sensitive. Raises ValueError for an unknown name."""
     out = []
     for part in text.split(","):
         part = part.strip(UNICODE_WHITE_SPACE)
         if part:
+            if part not in NORMALIZER_ALIASES:
+                raise ValueError("unknown normaliser")
             out.append(NORMALIZER_ALIASES[part])
     return out
 
@@ -675,22 +828,26 @@ def _lp16(b: bytes) -> bytes:
     return struct.pack(">H", len(b)) + b
 
 
-def blind_index(root: bytes, table: str, column: str, name: str, normalizers: str, bits: int,
-                fields: list[str]) -> tuple[bytes, int | None]:
+def blind_index_steps(root: bytes, table: str, column: str, name: str, normalizers: str,
+                      bits: int, fields: list[str]) -> dict:
+    """Section 11.1 and 11.2, every intermediate value: norms, the normalised fields, info,
+    index_key, message, hmac, and the value in both forms."""
     if not 1 <= bits <= 256:
         raise ValueError("bits")
     steps = parse_normalizers(normalizers)
+    norms = ",".join(steps)
     info = (
         _lp16(table.encode())
         + _lp16(column.encode())
         + _lp16(name.encode())
-        + _lp16(",".join(steps).encode())
+        + _lp16(norms.encode())
         + struct.pack(">H", bits)
     )
     index_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=INDEX_SALT, info=info).derive(root)
+    normalized = [normalize(steps, f) for f in fields]
     msg = struct.pack(">I", len(fields))
-    for f in fields:
-        b = normalize(steps, f).encode("utf-8")
+    for f in normalized:
+        b = f.encode("utf-8")
         msg += struct.pack(">I", len(b)) + b
     mac = crypto_hmac.HMAC(index_key, hashes.SHA256())
     mac.update(msg)
@@ -699,7 +856,16 @@ def blind_index(root: bytes, table: str, column: str, name: str, normalizers: st
     n_bytes = -(-bits // 8)
     top = int.from_bytes(full, "big") >> (256 - bits)
     value = (top << (n_bytes * 8 - bits)).to_bytes(n_bytes, "big")
-    return value, (top if bits <= 64 else None)
+    return {
+        "norms": norms,
+        "normalized_fields": normalized,
+        "info": info.hex(),
+        "index_key": index_key.hex(),
+        "message": msg.hex(),
+        "hmac": full.hex(),
+        "value": value,
+        "int": top if bits <= 64 else None,
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -737,7 +903,63 @@ class Tampered(Exception):
 
 
 class UnwrapFailed(Exception):
-    """A wrapped key does not authenticate under the KEK and its wrap AAD."""
+    """A wrapped key (an entry's, or the provider-wrapped document KEK) does not authenticate."""
+
+
+class NotPinned(Exception):
+    """The document is another keyring than the one the configuration pins."""
+
+
+class RolledBack(Exception):
+    """The document's generation is below the minimum the configuration pins."""
+
+
+class ProviderMismatch(Exception):
+    """The document names another provider, or another value of a compared provider setting,
+    than the configured provider (refused before the provider is called)."""
+
+
+class NegZero:
+    """The JSON number token `-0`: not an integer (section 10.4). Python's json would read it as
+    the integer 0, so the parse hook keeps it apart."""
+
+    def __repr__(self) -> str:
+        return "-0"
+
+
+def _parse_int(token: str):
+    return NegZero() if token == "-0" else int(token)
+
+
+def _no_duplicates(pairs: list) -> dict:
+    out = {}
+    for name, value in pairs:
+        if name in out:
+            raise ValueError("duplicate member name")
+        out[name] = value
+    return out
+
+
+def parse_document_text(text: str):
+    """Section 10.1: one JSON text, no duplicate member names (after unescaping), no NaN or
+    Infinity; `-0` kept apart from 0. Raises InvalidDocument."""
+    if text.startswith("\ufeff"):
+        raise InvalidDocument("byte order mark")
+    try:
+        json_text_depth(text)  # RFC 8259 syntax, which Python's json is laxer about
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_parse_int,
+                          parse_constant=_refuse_constant)
+    except ValueError as e:
+        raise InvalidDocument("not a JSON text without duplicate names") from e
+
+
+def is_integer(v) -> bool:
+    """Section 10.4: a number token without fraction or exponent, not -0, in -2^63..2^64-1."""
+    return isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v <= 2**64 - 1
+
+
+def is_generation(v) -> bool:
+    return is_integer(v) and v >= 0
 
 
 def kek_fingerprint(kek: bytes) -> str:
@@ -745,13 +967,37 @@ def kek_fingerprint(kek: bytes) -> str:
 
 
 def parse_master_key_file(text: str) -> bytes:
+    """Section 10.3: every trailing LF and CR removed; the rest is exactly the prefix and the
+    canonical base64url of 32 bytes. Raises ValueError."""
     line = text.rstrip("\r\n")
     if not line.startswith(MASTER_KEY_PREFIX):
         raise ValueError("no master-key prefix")
-    key = b64url_decode_canonical(line[len(MASTER_KEY_PREFIX) :])
+    try:
+        key = b64url_decode_canonical(line[len(MASTER_KEY_PREFIX) :])
+    except Malformed as e:
+        raise ValueError("not canonical base64url") from e
     if len(key) != KEY_LEN:
         raise ValueError("a master key is 32 bytes")
     return key
+
+
+MASTER_KEY_FILE_READ = 256  # a reader MUST accept files up to this size; the reference reads no more
+
+
+def open_master_key_file(path: str) -> bytes:
+    """Section 10.3's reader: opened once; on that descriptor the owner must be the effective
+    user and group and others may have no permission; then the contents. Raises ValueError."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        st = os.fstat(fd)
+        if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+            raise ValueError("owned by another user")
+        if os.name == "posix" and st.st_mode & 0o077:
+            raise ValueError("group or others have permissions")
+        data = os.read(fd, MASTER_KEY_FILE_READ)
+    finally:
+        os.close(fd)
+    return parse_master_key_file(data.decode("utf-8"))  # UnicodeDecodeError is a ValueError
 
 
 def wrap_aad(keyring_id: bytes, kind: int, key_id: int, suite: str, created_seconds: int) -> bytes:
@@ -774,18 +1020,42 @@ def unwrap_key(kek: bytes, aad: bytes, wrapped: bytes) -> bytes:
         raise UnwrapFailed from None
 
 
+def _is_text(v) -> bool:
+    """A string that is Unicode text: no unpaired surrogate (which a \\ud800 escape can give)."""
+    if not isinstance(v, str):
+        return False
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _all_text(v) -> bool:
+    """Every string and member name in `v` is Unicode text."""
+    if isinstance(v, str):
+        return _is_text(v)
+    if isinstance(v, list):
+        return all(_all_text(x) for x in v)
+    if isinstance(v, dict):
+        return all(_is_text(k) and _all_text(x) for k, x in v.items())
+    return True
+
+
 def _check_document_shape(doc) -> None:
-    """The members and their types, as a typed reader's deserialiser checks them first."""
+    """Section 10.6 step 1 after parsing: the members and their types, as a typed reader's
+    deserialiser checks them first; strings of the members this format names must be text."""
     def need(cond: bool, why: str) -> None:
         if not cond:
             raise InvalidDocument(why)
 
     need(isinstance(doc, dict), "not an object")
-    need(isinstance(doc.get("format"), str), "format")
-    need(isinstance(doc.get("keyring_id"), str), "keyring_id")
+    need(doc.get("format") == KEYRING_FORMAT, "format")
+    need(_is_text(doc.get("keyring_id")), "keyring_id")
     kek = doc.get("kek")
     need(isinstance(kek, dict), "kek")
-    need(isinstance(kek.get("provider"), str) and isinstance(kek.get("fingerprint"), str), "kek")
+    need(_is_text(kek.get("provider")) and _is_text(kek.get("fingerprint")), "kek")
+    need(_all_text(kek), "kek: not Unicode text")
     for list_name in KEY_KINDS:
         entries = doc.get(list_name)
         need(isinstance(entries, list), list_name)
@@ -795,12 +1065,12 @@ def _check_document_shape(doc) -> None:
             need(isinstance(key_id, int) and not isinstance(key_id, bool)
                  and 0 <= key_id <= 0xFFFFFFFF, "entry id")
             need(isinstance(e.get("suite"), str) and e["suite"] in SUITES, "entry suite")
-            need(e.get("state") in KEY_STATES, "entry state")
-            need(isinstance(e.get("created"), str), "entry created")
-            need(e.get("wrapped") is None or isinstance(e.get("wrapped"), str), "entry wrapped")
+            need(isinstance(e.get("state"), str) and e["state"] in KEY_STATES, "entry state")
+            need(_is_text(e.get("created")), "entry created")
+            need(e.get("wrapped") is None or _is_text(e.get("wrapped")), "entry wrapped")
     # Optional (a missing or null mac is refused by the MAC check, after the fingerprint), but when
     # given a string.
-    need(doc.get("mac") is None or isinstance(doc.get("mac"), str), "mac")
+    need(doc.get("mac") is None or _is_text(doc.get("mac")), "mac")
 
 
 def _utf8(s: str) -> bytes:
@@ -821,7 +1091,7 @@ def compact_json(value) -> str:
     else (a float, an array, an object, null) refuses the document."""
     if isinstance(value, bool):  # before int: bool is a subclass of int in Python
         return "true" if value else "false"
-    if isinstance(value, int):
+    if is_integer(value):  # not NegZero, a float or an integer out of range
         return str(value)
     if isinstance(value, str):
         # Escapes the quote, the backslash, \b \f \n \r \t and the other C0 controls as \u00xx
@@ -875,11 +1145,10 @@ def _verify_document_mac(doc, kek: bytes) -> None:
 
 
 def read_keyring_document(doc, kek: bytes) -> dict[str, dict[int, tuple[dict, bytes | None]]]:
-    """Section 10.1: every list's entries by id with their unwrapped keys (None when retired).
-    Raises InvalidDocument, WrongKek, Tampered or UnwrapFailed."""
+    """Section 10.6 with the document KEK given: step 1 (the shape), then steps 9 to 15. Every
+    list's entries by id with their unwrapped keys (None when retired). Raises InvalidDocument,
+    WrongKek, Tampered or UnwrapFailed."""
     _check_document_shape(doc)
-    if doc["format"] != KEYRING_FORMAT:
-        raise InvalidDocument("format")
     if doc["kek"]["fingerprint"] != kek_fingerprint(kek):
         raise WrongKek
     _verify_document_mac(doc, kek)
@@ -925,18 +1194,102 @@ def read_keyring_document(doc, kek: bytes) -> dict[str, dict[int, tuple[dict, by
     return out
 
 
-def classify_document(doc, kek: bytes) -> str:
+KEK_WRAP_LABEL = b"fieldcrypt-kek/1"
+# Settings a provider records but does not compare (section 10.5).
+INFORMATIONAL_SETTINGS = {"local": ("path",)}
+
+
+def kek_wrap_context(keyring_id: bytes) -> bytes:
+    return KEK_WRAP_LABEL + keyring_id
+
+
+def local_provider_settings(config: dict) -> dict:
+    """What a configured local provider records: its master-key file's path (informational) and
+    the fingerprint of its master key."""
+    return {"path": config["path"],
+            "key_fingerprint": kek_fingerprint(bytes.fromhex(config["master_key"]))}
+
+
+def argon2id_parameters_ok(params: dict) -> bool:
+    """Section 10.5's bounds for a passphrase keyring's KDF settings."""
+    def u32(name: str):
+        v = params.get(name)
+        return v if is_integer(v) and 0 <= v <= 0xFFFFFFFF else None
+
+    salt = params.get("salt")
     try:
-        read_keyring_document(doc, kek)
-    except InvalidDocument:
-        return "invalid_document"
-    except WrongKek:
-        return "wrong_kek"
-    except Tampered:
-        return "tampered"
-    except UnwrapFailed:
-        return "unwrap_failed"
+        salt_ok = isinstance(salt, str) and len(b64url_decode_canonical(salt)) == 16
+    except Malformed:
+        salt_ok = False
+    m, t, p = u32("memory_kib"), u32("iterations"), u32("parallelism")
+    return (params.get("kdf") == "argon2id" and salt_ok and m is not None and t is not None
+            and p is not None and 19_456 <= m <= 4_194_304 and 1 <= t <= 64 and 1 <= p <= 16)
+
+
+def open_keyring(doc, config: dict) -> dict[str, dict[int, tuple[dict, bytes | None]]]:
+    """Section 10.6, every step, for a reader configured with a local provider (`config`:
+    provider, master_key, path, and the pins min_generation and keyring_id, null when unset)."""
+    _check_document_shape(doc)                                                      # step 1
+    kek_member = doc["kek"]
+    # Step 2 concerns the passphrase provider only.
+    if not KEYRING_ID_RE.fullmatch(doc["keyring_id"]):                               # step 3
+        raise InvalidDocument("keyring_id")
+    if config.get("keyring_id") is not None and config["keyring_id"] != doc["keyring_id"]:
+        raise NotPinned                                                             # step 4
+    generation = kek_member.get("generation", 0)                                    # step 5
+    if not is_generation(generation):
+        raise InvalidDocument("generation")
+    if config.get("min_generation") is not None and generation < config["min_generation"]:
+        raise RolledBack
+    if kek_member["provider"] != config["provider"]:                                # step 6
+        raise ProviderMismatch
+    informational = INFORMATIONAL_SETTINGS.get(config["provider"], ())
+    configured = local_provider_settings(config)
+    for name in sorted(configured, key=_utf8):
+        if name in informational:
+            continue
+        found = kek_member.get(name)
+        if type(found) is not type(configured[name]) or found != configured[name]:
+            raise ProviderMismatch
+    wrapped = kek_member.get("wrapped_kek")                                         # step 7
+    if not isinstance(wrapped, str):
+        raise InvalidDocument("wrapped_kek")
+    try:
+        raw = b64url_decode_canonical(wrapped)
+    except Malformed:
+        raise InvalidDocument("wrapped_kek is not canonical base64url") from None
+    master = bytes.fromhex(config["master_key"])                                   # step 8
+    if len(raw) != WRAPPED_LEN:
+        raise UnwrapFailed
+    context = kek_wrap_context(bytes.fromhex(doc["keyring_id"]))
+    try:
+        kek = Xaes(master).open(True, raw[:NONCE_LEN], context, raw[NONCE_LEN:])
+    except AeadError:
+        raise UnwrapFailed from None
+    return read_keyring_document(doc, kek)                                          # steps 9-15
+
+
+DOCUMENT_OUTCOMES = [
+    (InvalidDocument, "invalid_document"),
+    (NotPinned, "not_pinned"),
+    (RolledBack, "rolled_back"),
+    (ProviderMismatch, "provider_mismatch"),
+    (UnwrapFailed, "unwrap_failed"),
+    (WrongKek, "wrong_kek"),
+    (Tampered, "tampered"),
+]
+
+
+def classify_outcome(fn: Callable[[], object]) -> str:
+    try:
+        fn()
+    except tuple(e for e, _ in DOCUMENT_OUTCOMES) as e:
+        return next(name for cls, name in DOCUMENT_OUTCOMES if isinstance(e, cls))
     return "ok"
+
+
+def classify_document(doc, kek: bytes) -> str:
+    return classify_outcome(lambda: read_keyring_document(doc, kek))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1040,6 +1393,26 @@ def accumulated_check(iterations: int, expected: str) -> Callable[[], list[str]]
     return check
 
 
+def xaes_intermediate(key: bytes, nonce: bytes, commit: bool) -> tuple[dict, list[str]]:
+    """Section 2's intermediate values as the vectors give them, from the formulas; and the
+    shortcut for the commitment checked against the general CMAC."""
+    c = AesCmac(key)
+    l_block = c.encrypt_block(bytes(BLOCK))
+    k1 = _dbl(l_block)
+    x = Xaes(key)
+    out = {"l": l_block.hex(), "k1": k1.hex(), "kx": x.derive_key(nonce).hex(),
+           "gcm_nonce": nonce[12:].hex(), "x1": None, "commitment": None}
+    problems = []
+    if commit:
+        x1 = c.encrypt_block(b"XCMT" + nonce[:12])
+        cm = b"".join(c.encrypt_block(_xor(_xor(x1, nonce[12:] + bytes([0, 1, 0, i])), k1))
+                      for i in (1, 2))
+        if cm != x.commitment(nonce):
+            problems.append("section 2.2's two-block shortcut differs from CMAC")
+        out["x1"], out["commitment"] = x1.hex(), cm.hex()
+    return out, problems
+
+
 def envelope_cases(data: dict) -> list:
     def case(v: dict) -> Callable[[], list[str]]:
         def check() -> list[str]:
@@ -1047,6 +1420,12 @@ def envelope_cases(data: dict) -> list:
             suite, key_id, ctx = v["suite"], v["key_id"], v["context"]
             key = Key(key_id, suite, bytes.fromhex(v["key"]))
             nonce = bytes.fromhex(v["nonce"])
+            want, problems = xaes_intermediate(key.material, nonce, commits(suite))
+            given = v.get("intermediate")
+            if not isinstance(given, dict):
+                problems.append("no intermediate values (regenerate the vectors)")
+            else:
+                problems += [f"intermediate {k} differs" for k in want if given.get(k) != want[k]]
             typed = encode_value(v["type"], v["value"])
             if typed.hex() != v["typed_plaintext"]:
                 problems.append("typed plaintext rebuilt from type/value differs")
@@ -1090,6 +1469,71 @@ def envelope_cases(data: dict) -> list:
         return check
 
     return [(v["name"], case(v)) for v in data["vectors"]]
+
+
+def missing(data: dict, member: str, file: str) -> list:
+    """A failing case for a member the generator writes but the file lacks."""
+    return [(f"{file}: {member}", lambda: [f"no {member} in {file} (regenerate the vectors)"])]
+
+
+def json_payload_cases(data: dict) -> list:
+    if "json_payloads" not in data:
+        return missing(data, "json_payloads", "envelope.json")
+
+    def case(v: dict) -> Callable[[], list[str]]:
+        def check() -> list[str]:
+            payload = bytes.fromhex(v["payload_hex"])
+            problems = []
+            if v.get("payload") is not None and v["payload"].encode("utf-8") != payload:
+                problems.append("payload and payload_hex differ")
+            for reader, read in (("generic", read_json_generic), ("typed", read_json_typed)):
+                try:
+                    got = read(payload)
+                except InvalidValue:
+                    got = None
+                if v[reader] == "ok" and got is None:
+                    problems.append(f"the {reader} reader refuses it")
+                if v[reader] == "invalid_value" and got is not None:
+                    problems.append(f"the {reader} reader accepts it")
+                if reader == "generic" and got is not None and got.encode("utf-8") != payload:
+                    problems.append("the generic reader changed the text")
+            # And end to end: sealed as a json value, it opens (or not) alike.
+            key = Key(1, "kc-xaes-256-gcm", bytes(range(32)))
+            ctx = {"table": "t", "column": "c", "row": None, "tenant": None}
+            env = seal(key, ctx, b"\x09" + payload, bytes(range(24)))
+            got = classify(lambda: open_envelope({1: key}, ctx, env, "json"))
+            if v["generic"] != "may_refuse" and got != {"ok": "opened"}.get(v["generic"], v["generic"]):
+                problems.append(f"sealed and opened as json: {got}")
+            return problems
+
+        return check
+
+    return [(v["name"], case(v)) for v in data["json_payloads"]]
+
+
+def context_limit_cases(data: dict) -> list:
+    if "context_limits" not in data:
+        return missing(data, "context_limits", "envelope.json")
+
+    def case(v: dict) -> Callable[[], list[str]]:
+        def check() -> list[str]:
+            ch = v["char"]
+
+            def part(n):
+                return None if n is None else ch * n
+
+            ctx = {"table": part(v["table_chars"]), "column": part(v["column_chars"]),
+                   "row": part(v["row_chars"]), "tenant": part(v["tenant_chars"])}
+            try:
+                context_bytes(ctx)
+                got = "ok"
+            except InvalidContext:
+                got = "invalid_context"
+            return [] if got == v["expect"] else [f"expected {v['expect']}, got {got}"]
+
+        return check
+
+    return [(v["name"], case(v)) for v in data["context_limits"]]
 
 
 def negative_cases(data: dict) -> tuple[list, list]:
@@ -1176,10 +1620,19 @@ def blind_index_cases(data: dict) -> list:
 
     def case(v: dict) -> Callable[[], list[str]]:
         def check() -> list[str]:
-            value, as_int = blind_index(
+            steps = blind_index_steps(
                 root, v["table"], v["column"], v["name"], v["normalizers"], v["bits"], v["fields"]
             )
+            value, as_int = steps["value"], steps["int"]
             problems = []
+            given = v.get("intermediate")
+            if not isinstance(given, dict):
+                problems.append("no intermediate values (regenerate the vectors)")
+            else:
+                problems += [f"intermediate {k} differs"
+                             for k in ("norms", "normalized_fields", "info", "index_key", "message",
+                                       "hmac")
+                             if given.get(k) != steps[k]]
             if value.hex() != v["index_hex"]:
                 problems.append("index_hex differs")
             want_int = v.get("index_int")
@@ -1196,6 +1649,23 @@ def blind_index_cases(data: dict) -> list:
         label = f"#{i} {v['table']}.{v['column']}/{v['name']} {v['bits']} bits"
         out.append((label, case(v)))
     return out
+
+
+def normalizer_list_cases(data: dict) -> list:
+    if "normalizer_lists" not in data:
+        return missing(data, "normalizer_lists", "blind_index.json")
+
+    def case(v: dict) -> Callable[[], list[str]]:
+        def check() -> list[str]:
+            try:
+                got = ",".join(parse_normalizers(v["list"]))
+            except ValueError:
+                got = None
+            return [] if got == v["canonical"] else [f"parses to {got!r}, not {v['canonical']!r}"]
+
+        return check
+
+    return [(f"{v['list']!r}", case(v)) for v in data["normalizer_lists"]]
 
 
 def keyring_cases(data: dict) -> list:
@@ -1316,11 +1786,182 @@ def keyring_cases(data: dict) -> list:
     def count() -> list[str]:
         return [] if data.get("count") == len(data["documents"]) else ["count field differs"]
 
+    def local_provider() -> list[str]:
+        """Section 10.5's local provider, master key to document KEK to keys."""
+        lp = data.get("local_provider")
+        if not isinstance(lp, dict):
+            return ["no local_provider (regenerate the vectors)"]
+        problems = []
+        doc = data["document"]
+        master = bytes.fromhex(lp["master_key"])
+        keyring_id = bytes.fromhex(doc["keyring_id"])
+        try:
+            if parse_master_key_file(lp["master_key_file"]) != master:
+                problems.append("local_provider.master_key_file holds another key")
+        except ValueError:
+            problems.append("local_provider.master_key_file does not parse")
+        if kek_fingerprint(master) != lp["master_key_fingerprint"]:
+            problems.append("master_key_fingerprint differs")
+        if doc["kek"].get("key_fingerprint") != lp["master_key_fingerprint"]:
+            problems.append("the document's key_fingerprint is not the master key's")
+        if kek_wrap_context(keyring_id).hex() != lp["wrap_context"]:
+            problems.append("wrap_context differs")
+        nonce = bytes.fromhex(lp["wrapped_kek_nonce"])
+        again = nonce + Xaes(master).seal(True, nonce, kek_wrap_context(keyring_id), kek)
+        if again.hex() != lp["wrapped_kek"]:
+            problems.append("wrapping the KEK under the master key gives other bytes")
+        if doc["kek"].get("wrapped_kek") != b64url_encode(bytes.fromhex(lp["wrapped_kek"])):
+            problems.append("the document's wrapped_kek is not local_provider.wrapped_kek")
+        if lp["kek"] != data["kek"]:
+            problems.append("local_provider.kek is not kek")
+        try:
+            via_provider = open_keyring(doc, lp["configuration"])
+        except tuple(e for e, _ in DOCUMENT_OUTCOMES) as e:
+            return problems + [f"the document does not open through the provider ({type(e).__name__})"]
+        if via_provider != read_keyring_document(doc, kek):
+            problems.append("the provider path gives other keys than the KEK")
+        return problems
+
     cases = [("KEK fingerprint and master-key file", fingerprints), ("document", document),
              ("document MAC input", document_mac_input),
-             ("compact JSON of kek members", compact_json_escaping), ("document count", count)]
+             ("compact JSON of kek members", compact_json_escaping), ("document count", count),
+             ("local provider: master key, wrapped KEK, keys", local_provider)]
     cases += [(f"document: {v['name']}", variant(v)) for v in data["documents"]]
     return cases
+
+
+def keyring_text_cases(data: dict) -> list:
+    if "document_texts" not in data:
+        return missing(data, "document_texts", "keyring.json")
+    kek = bytes.fromhex(data["kek"])
+
+    def case(v: dict) -> Callable[[], list[str]]:
+        def check() -> list[str]:
+            k = bytes.fromhex(v["kek"]) if "kek" in v else kek
+            got = classify_outcome(lambda: read_keyring_document(parse_document_text(v["text"]), k))
+            return [] if got == v["expect"] else [f"expected {v['expect']}, got {got}"]
+
+        return check
+
+    return [(v["name"], case(v)) for v in data["document_texts"]]
+
+
+def keyring_provider_cases(data: dict) -> list:
+    if "provider_documents" not in data or "local_provider" not in data:
+        return missing(data, "provider_documents", "keyring.json")
+    default = data["local_provider"]["configuration"]
+
+    def case(v: dict) -> Callable[[], list[str]]:
+        def check() -> list[str]:
+            config = {**default, **v.get("configuration", {})}
+            got = classify_outcome(lambda: open_keyring(v["document"], config))
+            return [] if got == v["expect"] else [f"expected {v['expect']}, got {got}"]
+
+        return check
+
+    return [(v["name"], case(v)) for v in data["provider_documents"]]
+
+
+def master_key_file_cases(data: dict) -> list:
+    if "master_key_files" not in data:
+        return missing(data, "master_key_files", "keyring.json")
+
+    def case(v: dict) -> Callable[[], list[str]]:
+        def check() -> list[str]:
+            content = bytes.fromhex(v["bytes_hex"])
+            problems = []
+            if v.get("text") is not None and v["text"].encode("utf-8") != content:
+                problems.append("text and bytes_hex differ")
+            mode = int(v["mode"], 8)
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "master.key")
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                try:
+                    os.write(fd, content)
+                finally:
+                    os.close(fd)
+                os.chmod(path, mode)
+                try:
+                    got = open_master_key_file(path).hex()
+                except ValueError:
+                    got = None
+                finally:
+                    os.chmod(path, 0o600)
+            if os.name != "posix" and mode & 0o077:
+                return problems  # no permission bits to check here
+            if got != v["key"]:
+                problems.append(f"read {'a key' if got else 'nothing'}, expected "
+                                f"{'a key' if v['key'] else 'a refusal'}"
+                                + (" (another key)" if got and v["key"] else ""))
+            return problems
+
+        return check
+
+    return [(f"{v['name']} (mode {v['mode']})", case(v)) for v in data["master_key_files"]]
+
+
+def argon2id_cases(data: dict) -> list:
+    if "argon2id_parameters" not in data:
+        return missing(data, "argon2id_parameters", "keyring.json")
+
+    def case(v: dict) -> Callable[[], list[str]]:
+        def check() -> list[str]:
+            got = "ok" if argon2id_parameters_ok(v["params"]) else "invalid_document"
+            return [] if got == v["expect"] else [f"expected {v['expect']}, got {got}"]
+
+        return check
+
+    return [(v["name"], case(v)) for v in data["argon2id_parameters"]]
+
+
+def _tally(items: list, member: str) -> dict:
+    out: dict = {}
+    for v in items:
+        key = "null" if v.get(member) is None else str(v[member])
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+def count_cases(envelope: dict, negative: dict, blind: dict, keyring: dict) -> list:
+    """Every file's count and counts members against what the file holds (section 13 points at
+    them instead of repeating numbers)."""
+    def compare(file: str, given, want) -> list[str]:
+        return [] if given == want else [f"{file}: counts says {given}, the file holds {want}"]
+
+    def envelope_counts() -> list[str]:
+        want = {"vectors": len(envelope["vectors"]),
+                "json_payloads": len(envelope.get("json_payloads", [])),
+                "context_limits": len(envelope.get("context_limits", []))}
+        return (compare("envelope.json count", envelope.get("count"), len(envelope["vectors"]))
+                + compare("envelope.json", envelope.get("counts"), want))
+
+    def negative_counts() -> list[str]:
+        return (compare("negative.json count", negative.get("count"), len(negative["vectors"]))
+                + compare("negative.json", negative.get("counts"),
+                          _tally(negative["vectors"], "expect")))
+
+    def blind_counts() -> list[str]:
+        want = {"vectors": len(blind["vectors"]),
+                "normalizer_lists": len(blind.get("normalizer_lists", []))}
+        return (compare("blind_index.json count", blind.get("count"), len(blind["vectors"]))
+                + compare("blind_index.json", blind.get("counts"), want))
+
+    def keyring_counts() -> list[str]:
+        files = keyring.get("master_key_files", [])
+        want = {
+            "entries": len(keyring["entries"]),
+            "documents": _tally(keyring["documents"], "expect"),
+            "document_texts": _tally(keyring.get("document_texts", []), "expect"),
+            "provider_documents": _tally(keyring.get("provider_documents", []), "expect"),
+            "master_key_files": {"accepted": sum(1 for f in files if f["key"] is not None),
+                                 "refused": sum(1 for f in files if f["key"] is None)},
+            "argon2id_parameters": _tally(keyring.get("argon2id_parameters", []), "expect"),
+        }
+        return (compare("keyring.json count", keyring.get("count"), len(keyring["documents"]))
+                + compare("keyring.json", keyring.get("counts"), want))
+
+    return [("envelope.json", envelope_counts), ("negative.json", negative_counts),
+            ("blind_index.json", blind_counts), ("keyring.json", keyring_counts)]
 
 
 def main() -> int:
@@ -1354,11 +1995,19 @@ def main() -> int:
         report.suite("xaes-accumulated-10k",
                      [("c2sp accumulated 10,000", accumulated_check(10_000, ACCUMULATED_10K))])
     report.suite("envelope-kat", envelope_cases(envelope))
+    report.suite("json-payloads", json_payload_cases(envelope))
+    report.suite("context-limits", context_limit_cases(envelope))
     negative_vectors, negative_baseline = negative_cases(negative)
     report.suite("negative-baseline", negative_baseline)
     report.suite("negative", negative_vectors)
     report.suite("blind-index", blind_index_cases(blind))
+    report.suite("normalizer-lists", normalizer_list_cases(blind))
     report.suite("keyring-document", keyring_cases(keyring))
+    report.suite("keyring-texts", keyring_text_cases(keyring))
+    report.suite("keyring-provider", keyring_provider_cases(keyring))
+    report.suite("master-key-files", master_key_file_cases(keyring))
+    report.suite("argon2id-parameters", argon2id_cases(keyring))
+    report.suite("counts", count_cases(envelope, negative, blind, keyring))
 
     print(f"{report.passed} passed, {report.failed} failed")
     return 0 if report.failed == 0 else 1

@@ -155,6 +155,9 @@ pub(crate) struct ColumnArgs {
     pub(crate) max_passes: u32,
 }
 
+/// The providers' names, as documents record them.
+pub(crate) const PROVIDERS: [&str; 5] = ["local", "env", "passphrase", "vault", "aws-kms"];
+
 #[derive(Args, Debug, Clone)]
 pub(crate) struct KeyringArg {
     /// The keyring file.
@@ -162,6 +165,10 @@ pub(crate) struct KeyringArg {
     pub(crate) keyring: PathBuf,
     #[command(flatten)]
     pub(crate) provider: ProviderConfig,
+    /// Refuse a keyring wrapped by any other provider than this one (without it, the provider
+    /// the document names is used, configured from the options below).
+    #[arg(long, env = "FIELDCRYPT_PROVIDER", help_heading = "Pins", value_parser = PROVIDERS)]
+    pub(crate) expect_provider: Option<String>,
     /// Refuse any keyring but this one (its id: 32 hex digits, as `keyring list` shows).
     #[arg(long, env = "FIELDCRYPT_KEYRING_ID", help_heading = "Pins")]
     pub(crate) keyring_id: Option<String>,
@@ -247,7 +254,7 @@ pub(crate) struct ProviderArgs {
     /// local: a master-key file (--master-key); env: a base64url key in --key-variable;
     /// passphrase: Argon2id over the passphrase in --passphrase-variable; vault: a Transit key
     /// (build with --features vault); aws-kms: a KMS key (build with --features aws-kms).
-    #[arg(long, default_value = "local", value_parser = ["local", "env", "passphrase", "vault", "aws-kms"])]
+    #[arg(long, default_value = "local", value_parser = PROVIDERS)]
     pub(crate) provider: String,
 }
 

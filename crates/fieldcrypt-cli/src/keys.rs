@@ -192,6 +192,19 @@ pub(crate) fn load(arg: &KeyringArg) -> Result<Loaded> {
         .block_on(store.load())?
         .ok_or_else(|| KmsError::NoKeyring(format!("file {}", arg.keyring.display())))
         .with_context(opening)?;
+    if let Some(expected) = &arg.expect_provider
+        && *expected != stored.document.kek.provider
+    {
+        let configured = crate::cli::PROVIDERS
+            .into_iter()
+            .find(|p| p == expected)
+            .unwrap_or("?");
+        return Err(KmsError::ProviderMismatch {
+            document: stored.document.kek.provider.clone(),
+            configured,
+        })
+        .with_context(opening);
+    }
     let provider = provider_for(&stored.document, &arg.provider, &runtime).with_context(opening)?;
     let unlocked = runtime
         .block_on(UnlockedKeyring::open_pinned(

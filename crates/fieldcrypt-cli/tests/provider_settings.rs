@@ -281,3 +281,67 @@ fn an_edited_aws_key_or_region_reaches_no_endpoint() {
     assert_refused(&out, "region");
     endpoint.assert_untouched("KMS endpoint");
 }
+
+#[test]
+fn a_pinned_provider_keyring_or_generation_refuses_a_swapped_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let doc = env_keyring(d);
+    let kek = [("FIELDCRYPT_KEK", KEK)];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut all = kek.to_vec();
+        all.extend_from_slice(extra);
+        all
+    };
+    assert!(
+        seal(d, &with(&[("FIELDCRYPT_PROVIDER", "env")]))
+            .status
+            .success()
+    );
+    let out = seal(d, &with(&[("FIELDCRYPT_PROVIDER", "aws-kms")]));
+    assert_refused(
+        &out,
+        "wrapped by the env provider, but aws-kms is configured",
+    );
+    let out = seal(
+        d,
+        &with(&[("FIELDCRYPT_KEYRING_ID", "00112233445566778899aabbccddeeff")]),
+    );
+    assert_refused(&out, "pins keyring 00112233445566778899aabbccddeeff");
+    // Rotate: generation 2. The saved copy of generation 1 is then refused once pinned.
+    let out = run(d, &["keyring", "rotate"], &kek);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("FIELDCRYPT_KEYRING_MIN_GENERATION=2"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        seal(d, &with(&[("FIELDCRYPT_KEYRING_MIN_GENERATION", "2")]))
+            .status
+            .success()
+    );
+    write(d, &doc);
+    let out = seal(d, &with(&[("FIELDCRYPT_KEYRING_MIN_GENERATION", "2")]));
+    assert_refused(&out, "generation 1, older than the pinned minimum 2");
+}
+
+#[test]
+fn duplicate_members_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    env_keyring(d);
+    let text = std::fs::read_to_string(d.join("keyring.json")).unwrap();
+    // A second `variable`: serde_json would keep the last, another reader the first.
+    let doubled = text.replacen(
+        "\"provider\": \"env\",",
+        "\"provider\": \"env\", \"variable\": \"OTHER\",",
+        1,
+    );
+    assert_ne!(doubled, text);
+    std::fs::write(d.join("keyring.json"), doubled).unwrap();
+    let out = seal(d, &[("FIELDCRYPT_KEK", KEK)]);
+    assert_refused(&out, "duplicate member name \"variable\"");
+    let out = run(d, &["keyring", "list"], &[]);
+    assert_refused(&out, "duplicate member name");
+}

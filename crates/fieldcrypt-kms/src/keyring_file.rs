@@ -16,9 +16,12 @@ pub fn read_document(path: &Path) -> Result<KeyringDocument, KmsError> {
 
 /// Parses a keyring document read from `path`.
 pub fn parse_document(path: &Path, text: &str) -> Result<KeyringDocument, KmsError> {
-    serde_json::from_str(text).map_err(|e| KmsError::BadKeyringFile {
+    KeyringDocument::from_json(text).map_err(|e| KmsError::BadKeyringFile {
         path: path.to_owned(),
-        reason: e.to_string(),
+        reason: match e {
+            fieldcrypt::KeyringError::InvalidDocument(why) => why,
+            other => other.to_string(),
+        },
     })
 }
 

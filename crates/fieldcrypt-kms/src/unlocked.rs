@@ -110,6 +110,10 @@ impl UnlockedKeyring {
         let invalid = |why: &str| {
             KmsError::Core(fieldcrypt::KeyringError::InvalidDocument(why.to_owned()).into())
         };
+        // Before any provider call: a document of another format is not this one's to open.
+        if doc.format != fieldcrypt::document::FORMAT {
+            return Err(invalid("format is not fieldcrypt-keyring/1"));
+        }
         let keyring_id: KeyringId = doc
             .keyring_id
             .parse()

@@ -166,7 +166,7 @@ where
         let read = |e: sqlx::Error| store_error(self.describe(), &e);
         let version: i64 = row.try_get(0).map_err(read)?;
         let text: String = row.try_get(1).map_err(read)?;
-        let document = serde_json::from_str(&text).map_err(|e| KmsError::Store {
+        let document = KeyringDocument::from_json(&text).map_err(|e| KmsError::Store {
             store: self.describe(),
             reason: format!("not a keyring document: {e}"),
         })?;

@@ -1,9 +1,19 @@
 //! Writes the language-neutral vectors in `testdata/vectors/` (deterministic: fixed keys and
 //! nonces): `envelope.json`, `negative.json`, `blind_index.json` and `keyring.json`.
-//! `cargo run -p fieldcrypt --example generate_vectors -- testdata/vectors`.
+//!
+//! ```text
+//! cargo run -p fieldcrypt --example generate_vectors -- testdata/vectors
+//! ```
+//!
+//! Every value is produced by the crate and checked here against the spec (intermediate values
+//! are recomputed with aws-lc-rs and RustCrypto directly, not through the crate's backend). Where
+//! the spec decides something the crate cannot be asked about (the provider steps of
+//! docs/FORMAT.md section 10.6, which live in `fieldcrypt-kms`, and the master-key file), this
+//! file mirrors `fieldcrypt-kms` and says so. When the crate disagrees with a vector's expected
+//! outcome, the files are still written, the disagreements are listed, and the exit status is 1.
 //!
 //! The vectors are checked by `tests/format_vectors.rs` and, independently of this crate, by
-//! `tools/verify_vectors.py` (Python, using only the `cryptography` package's AES and GCM).
+//! `tools/verify_vectors.py` (Python, using only the `cryptography` package's primitives).
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::collections::BTreeMap;
@@ -13,9 +23,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fieldcrypt::document::{FORMAT, KekDescriptor, WrappedKey};
 use fieldcrypt::{
-    Context, Date, Decimal, Envelope, Error, Header, IndexDefinition, Json, JsonText, KeyId,
-    KeyState, KeyWrapper, Keyring, KeyringDocument, KeyringError, KeyringId, LocalKek, Normalizer,
-    SecretKey, Suite, Timestamp, Value,
+    Context, Date, Decimal, Decode, Envelope, Error, Header, IndexDefinition, Json, JsonText,
+    KeyId, KeyState, KeyWrapper, Keyring, KeyringDocument, KeyringError, KeyringId, LocalKek,
+    Normalizer, SecretKey, Suite, Timestamp, TypeTag, Value,
 };
 use serde_json::{Value as J, json};
 
@@ -157,45 +167,640 @@ fn main() {
         for (i, (name, value)) in values.iter().enumerate() {
             n = n.wrapping_add(1);
             let key_id = [1u32, 7, 4_294_967_295][i % 3];
-            let kr = keyring(suite, key_id, n);
             let c = &contexts[i % contexts.len()];
-            let ctx = context(c);
-            let nonce = nonce(n);
-            let binary = kr
-                .seal_with_nonce(&ctx, value, nonce)
-                .unwrap_or_else(|e| panic!("{e}"));
-            let env = Envelope::parse(&binary).unwrap_or_else(|e| panic!("{e}"));
-            let mut typed = vec![value.type_tag() as u8];
-            fieldcrypt::Encode::encode_payload(value, &mut typed).expect("vector values encode");
-            let mut aad = env.header().to_bytes().to_vec();
-            aad.extend_from_slice(ctx.encoded());
-            kat.push(json!({
-                "name": format!("{} {name}", suite.slug()),
-                "suite": suite.slug(),
-                "key_id": key_id,
-                "key": hex(&key(n)),
-                "nonce": hex(&nonce),
-                "context": c,
-                "aad": hex(&aad),
-                "type": value.type_tag().name(),
-                "value": value_json(value),
-                "typed_plaintext": hex(&typed),
-                "envelope_binary": hex(&binary),
-                "envelope_text": env.to_text(),
-            }));
+            kat.push(known_answer(
+                &format!("{} {name}", suite.slug()),
+                suite,
+                key_id,
+                n,
+                c,
+                value,
+            ));
         }
     }
+    // Appended after the vectors above, which keep their bytes: years outside 0..=9999 (how
+    // `value` writes them), JSON texts that a generic reader keeps as they are, and contexts
+    // with empty or absent parts (section 6).
+    let json_value =
+        |text: &str| Value::Json(JsonText::new(text).unwrap_or_else(|e| panic!("{e}")));
+    let more_values: Vec<(&str, Value)> = vec![
+        (
+            "date year 10000",
+            Value::Date(Date::from_ymd(10_000, 1, 1).unwrap_or_else(|| unreachable!())),
+        ),
+        (
+            "date year -1",
+            Value::Date(Date::from_ymd(-1, 12, 31).unwrap_or_else(|| unreachable!())),
+        ),
+        (
+            "date i32 min",
+            Value::Date(Date::from_days_since_epoch(i32::MIN)),
+        ),
+        (
+            "date i32 max",
+            Value::Date(Date::from_days_since_epoch(i32::MAX)),
+        ),
+        ("json number beyond binary64", json_value("[1e400,-1e400]")),
+        (
+            "json numbers kept digit for digit",
+            json_value("[123456789012345678901234567890,1.10,-0,1E+2]"),
+        ),
+        ("json escaped unpaired surrogate", json_value("\"\\ud800\"")),
+        (
+            "json duplicate member names",
+            json_value("{\"a\":1,\"a\":2}"),
+        ),
+        (
+            "json nested 127 deep",
+            json_value(&format!("{}{}", "[".repeat(127), "]".repeat(127))),
+        ),
+    ];
+    let edge_contexts = [
+        (
+            "empty row key",
+            ctx_json("customers", "email", Some(""), None),
+        ),
+        (
+            "tenant without a row key",
+            ctx_json("customers", "email", None, Some("acme")),
+        ),
+        (
+            "empty tenant",
+            ctx_json("customers", "email", None, Some("")),
+        ),
+        (
+            "empty row key and empty tenant",
+            ctx_json("customers", "email", Some(""), Some("")),
+        ),
+        (
+            "non-ASCII names",
+            ctx_json("Kunden", "E-Mail-Adresse", Some("Zoë"), Some("Ελλάδα")),
+        ),
+    ];
+    let mut n = 100u8;
+    for suite in Suite::ALL {
+        for (i, (name, value)) in more_values.iter().enumerate() {
+            n = n.wrapping_add(1);
+            kat.push(known_answer(
+                &format!("{} {name}", suite.slug()),
+                suite,
+                [1u32, 7, 4_294_967_295][i % 3],
+                n,
+                &contexts[i % contexts.len()],
+                value,
+            ));
+        }
+        for (name, c) in &edge_contexts {
+            n = n.wrapping_add(1);
+            kat.push(known_answer(
+                &format!("{} context: {name}", suite.slug()),
+                suite,
+                7,
+                n,
+                c,
+                &Value::String("ann@example.org".into()),
+            ));
+        }
+    }
+    let payloads = json_payloads();
+    let limits = context_limits();
     write(
         &out.join("envelope.json"),
         json!({
-            "about": "Known-answer vectors for the fieldcrypt envelope (docs/FORMAT.md). Seal typed_plaintext with the suite under key and nonce, associated data aad (header || context encoding); envelope_binary and envelope_text are the two forms of the result. Values: strings as given, bytes in hex, int in decimal, float as the hex of its IEEE 754 bits, json as its serde_json text.",
+            "about": "Known-answer vectors for the fieldcrypt envelope (docs/FORMAT.md). Seal typed_plaintext with the suite under key and nonce, associated data aad (header || context encoding); envelope_binary and envelope_text are the two forms of the result. intermediate: the values of section 2 for the vector's key and nonce (l = AES_K(0^16), k1, kx, gcm_nonce = N[12:], and for KC-XAES x1 and commitment; null for XAES). Values: strings as given, bytes in hex, int in decimal, float as the hex of its IEEE 754 bits, bool as a JSON boolean, date as YYYY-MM-DD (years outside 0..=9999 with a sign and at least four digits), timestamp as RFC 3339 in UTC, decimal and json as their text. json_payloads: json payloads (the bytes after the tag) with what a generic reader and a typed reader (section 7) must do: ok, invalid_value or may_refuse. context_limits: contexts made of char repeated table_chars, column_chars, row_chars and tenant_chars times (null: absent), and whether building them succeeds (ok) or fails with invalid_context (section 6). count: the number of vectors; counts: the number of entries of each list.",
+            "count": kat.len(),
+            "counts": {
+                "vectors": kat.len(),
+                "json_payloads": payloads.len(),
+                "context_limits": limits.len(),
+            },
             "vectors": kat,
+            "json_payloads": payloads,
+            "context_limits": limits,
         }),
     );
 
     write(&out.join("negative.json"), negative_vectors());
     write(&out.join("blind_index.json"), blind_index_vectors());
-    write(&out.join("keyring.json"), keyring_vectors());
+    let (keyring_file, disagreements) = keyring_vectors();
+    write(&out.join("keyring.json"), keyring_file);
+    if !disagreements.is_empty() {
+        eprintln!(
+            "The files are written, but the reference implementation disagrees with the spec on {} vector(s):",
+            disagreements.len()
+        );
+        for d in &disagreements {
+            eprintln!("  {d}");
+        }
+        std::process::exit(1);
+    }
+}
+
+/// One envelope known answer: `value` sealed under `key(seed)`, `nonce(seed)` and the context
+/// `c`, with the intermediate values of section 2.
+fn known_answer(name: &str, suite: Suite, key_id: u32, seed: u8, c: &J, value: &Value) -> J {
+    let kr = keyring(suite, key_id, seed);
+    let ctx = context(c);
+    let nonce = nonce(seed);
+    let binary = kr
+        .seal_with_nonce(&ctx, value, nonce)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let env = Envelope::parse(&binary).unwrap_or_else(|e| panic!("{e}"));
+    let mut typed = vec![value.type_tag() as u8];
+    fieldcrypt::Encode::encode_payload(value, &mut typed).expect("vector values encode");
+    let mut aad = env.header().to_bytes().to_vec();
+    aad.extend_from_slice(ctx.encoded());
+    let intermediate = xaes_intermediate(
+        &key(seed),
+        &nonce,
+        suite.commits(),
+        &aad,
+        &typed,
+        &binary[7 + 24..],
+    );
+    json!({
+        "name": name,
+        "suite": suite.slug(),
+        "key_id": key_id,
+        "key": hex(&key(seed)),
+        "nonce": hex(&nonce),
+        "context": c,
+        "aad": hex(&aad),
+        "type": value.type_tag().name(),
+        "value": value_json(value),
+        "typed_plaintext": hex(&typed),
+        "envelope_binary": hex(&binary),
+        "envelope_text": env.to_text(),
+        "intermediate": intermediate,
+    })
+}
+
+/// AES-256 of one block, with aws-lc-rs directly (not through the crate's backend).
+fn aes_block(key: &[u8; 32], block: [u8; 16]) -> [u8; 16] {
+    use aws_lc_rs::cipher::{AES_256, EncryptingKey, UnboundCipherKey};
+    let cipher = UnboundCipherKey::new(&AES_256, key)
+        .and_then(EncryptingKey::ecb)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let mut out = block;
+    cipher.encrypt(&mut out).unwrap_or_else(|e| panic!("{e:?}"));
+    out
+}
+
+/// Doubling in GF(2^128) with CMAC's polynomial (NIST SP 800-38B).
+fn dbl(block: [u8; 16]) -> [u8; 16] {
+    let n = u128::from_be_bytes(block);
+    let mut out = n << 1;
+    if n >> 127 == 1 {
+        out ^= 0x87;
+    }
+    out.to_be_bytes()
+}
+
+fn xor16(a: [u8; 16], b: [u8; 16]) -> [u8; 16] {
+    core::array::from_fn(|i| a[i] ^ b[i])
+}
+
+/// AES-256-CMAC (RustCrypto) of the concatenation of `parts`.
+fn cmac(key: &[u8; 32], parts: &[&[u8]]) -> Vec<u8> {
+    use cmac::{Cmac, KeyInit, Mac};
+    let mut mac = <Cmac<aes::Aes256> as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| panic!("32-byte CMAC key"));
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Section 2's intermediate values for `key` and `nonce`, computed from the formulas, and
+/// checked: Kx against CMAC, `C || T` against AES-256-GCM under Kx, the commitment against CMAC
+/// and against the envelope. `sealed` is the envelope's `C || T [|| Cm]`.
+fn xaes_intermediate(
+    key: &[u8; 32],
+    nonce: &[u8; 24],
+    commits: bool,
+    aad: &[u8],
+    typed: &[u8],
+    sealed: &[u8],
+) -> J {
+    let l = aes_block(key, [0; 16]);
+    let k1 = dbl(l);
+    let mut m1 = [0u8; 16];
+    m1[..4].copy_from_slice(&[0x00, 0x01, b'X', 0x00]);
+    m1[4..].copy_from_slice(&nonce[..12]);
+    let mut m2 = m1;
+    m2[1] = 0x02;
+    let kx = [aes_block(key, xor16(m1, k1)), aes_block(key, xor16(m2, k1))].concat();
+    assert_eq!(
+        kx,
+        [cmac(key, &[&m1[..]]), cmac(key, &[&m2[..]])].concat(),
+        "Kx is the CMAC KDF"
+    );
+    let gcm_nonce: [u8; 12] = nonce[12..].try_into().unwrap_or([0; 12]);
+    {
+        use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+        let gcm = LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM, &kx).unwrap_or_else(|e| panic!("{e:?}")),
+        );
+        let mut in_out = typed.to_vec();
+        gcm.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(gcm_nonce),
+            Aad::from(aad),
+            &mut in_out,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            &in_out[..],
+            &sealed[..typed.len() + 16],
+            "C || T is AES-256-GCM under Kx"
+        );
+    }
+    let (x1, commitment) = if commits {
+        let mut xm = [0u8; 16];
+        xm[..4].copy_from_slice(b"XCMT");
+        xm[4..].copy_from_slice(&nonce[..12]);
+        let x1 = aes_block(key, xm);
+        let block = |i: u8| {
+            let mut m = [0u8; 16];
+            m[..12].copy_from_slice(&nonce[12..]);
+            m[12..].copy_from_slice(&[0x00, 0x01, 0x00, i]);
+            aes_block(key, xor16(xor16(x1, m), k1))
+        };
+        let cm = [block(1), block(2)].concat();
+        let general = [
+            cmac(
+                key,
+                &[&b"XCMT"[..], &nonce[..], &[0x00u8, 0x01, 0x00, 0x01][..]],
+            ),
+            cmac(
+                key,
+                &[&b"XCMT"[..], &nonce[..], &[0x00u8, 0x01, 0x00, 0x02][..]],
+            ),
+        ]
+        .concat();
+        assert_eq!(cm, general, "the two-block shortcut is CMAC");
+        assert_eq!(
+            &cm[..],
+            &sealed[sealed.len() - 32..],
+            "the envelope's commitment"
+        );
+        (Some(hex(&x1)), Some(hex(&cm)))
+    } else {
+        (None, None)
+    };
+    json!({
+        "l": hex(&l),
+        "k1": hex(&k1),
+        "kx": hex(&kx),
+        "gcm_nonce": hex(&gcm_nonce),
+        "x1": x1,
+        "commitment": commitment,
+    })
+}
+
+/// JSON payloads (section 7) and what a generic and a typed reader must do with them: `ok`,
+/// `invalid_value`, or `may_refuse` (beyond what every reader must accept). Checked against the
+/// crate's generic reader (`JsonText`) and typed reader (`Json<serde_json::Value>`).
+fn json_payloads() -> Vec<J> {
+    let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n)).into_bytes();
+    let t = |s: &str| s.as_bytes().to_vec();
+    let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
+        (
+            "compact object",
+            t(r#"{"a":[1,2.5,null,true],"b":"x"}"#),
+            "ok",
+            "ok",
+        ),
+        (
+            "whitespace around and between tokens",
+            t(" [ 1 ,\t2 ]\r\n"),
+            "ok",
+            "ok",
+        ),
+        ("number beyond binary64", t("1e400"), "ok", "may_refuse"),
+        (
+            "negative number beyond binary64",
+            t("-1e400"),
+            "ok",
+            "may_refuse",
+        ),
+        (
+            "number below binary64's smallest (rounds to 0)",
+            t("1e-400"),
+            "ok",
+            "ok",
+        ),
+        (
+            "integer beyond 64 bits",
+            t("123456789012345678901234567890"),
+            "ok",
+            "ok",
+        ),
+        ("negative zero", t("-0"), "ok", "ok"),
+        ("exponent forms", t("[1E+2,1e-2,0.5E1]"), "ok", "ok"),
+        ("escaped surrogate pair", t(r#""\ud83d\udd11""#), "ok", "ok"),
+        (
+            "escaped unpaired high surrogate",
+            t(r#""\ud800""#),
+            "ok",
+            "may_refuse",
+        ),
+        (
+            "escaped unpaired low surrogate",
+            t(r#""\udc00""#),
+            "ok",
+            "may_refuse",
+        ),
+        ("escaped NUL", t(r#""\u0000""#), "ok", "ok"),
+        (
+            "U+007F, U+0085 and U+2028 unescaped in a string",
+            t("\"a\u{7f}b\u{85}c\u{2028}\""),
+            "ok",
+            "ok",
+        ),
+        (
+            "duplicate member names",
+            t(r#"{"a":1,"a":2}"#),
+            "ok",
+            "may_refuse",
+        ),
+        ("nested 127 deep", deep(127), "ok", "ok"),
+        ("nested 128 deep", deep(128), "may_refuse", "may_refuse"),
+        (
+            "byte order mark",
+            t("\u{feff}1"),
+            "invalid_value",
+            "invalid_value",
+        ),
+        ("NaN", t("NaN"), "invalid_value", "invalid_value"),
+        ("Infinity", t("Infinity"), "invalid_value", "invalid_value"),
+        (
+            "trailing comma in an object",
+            t(r#"{"a":1,}"#),
+            "invalid_value",
+            "invalid_value",
+        ),
+        (
+            "single-quoted string",
+            t("'a'"),
+            "invalid_value",
+            "invalid_value",
+        ),
+        ("two values", t("1 2"), "invalid_value", "invalid_value"),
+        ("whitespace only", t(" "), "invalid_value", "invalid_value"),
+        ("leading zero", t("01"), "invalid_value", "invalid_value"),
+        (
+            "fraction without digits",
+            t("1."),
+            "invalid_value",
+            "invalid_value",
+        ),
+        ("leading plus", t("+1"), "invalid_value", "invalid_value"),
+        ("leading point", t(".5"), "invalid_value", "invalid_value"),
+        (
+            "unescaped tab in a string",
+            t("\"a\tb\""),
+            "invalid_value",
+            "invalid_value",
+        ),
+        (
+            "unknown escape",
+            t(r#""\x""#),
+            "invalid_value",
+            "invalid_value",
+        ),
+        (
+            "short unicode escape",
+            t(r#""\u12""#),
+            "invalid_value",
+            "invalid_value",
+        ),
+        (
+            "unterminated string",
+            t("\"abc"),
+            "invalid_value",
+            "invalid_value",
+        ),
+        (
+            "form feed as whitespace",
+            t("\u{c}1"),
+            "invalid_value",
+            "invalid_value",
+        ),
+        (
+            "no-break space as whitespace",
+            t("\u{a0}1"),
+            "invalid_value",
+            "invalid_value",
+        ),
+        ("comment", t("/*c*/1"), "invalid_value", "invalid_value"),
+        (
+            "unbalanced brackets",
+            t("[1}"),
+            "invalid_value",
+            "invalid_value",
+        ),
+        (
+            "member name not a string",
+            t("{1:2}"),
+            "invalid_value",
+            "invalid_value",
+        ),
+        (
+            "truncated literal",
+            t("tru"),
+            "invalid_value",
+            "invalid_value",
+        ),
+        (
+            "invalid UTF-8 in a string",
+            vec![0x22, 0xff, 0x22],
+            "invalid_value",
+            "invalid_value",
+        ),
+        (
+            "UTF-8-encoded surrogate in a string",
+            vec![0x22, 0xed, 0xa0, 0x80, 0x22],
+            "invalid_value",
+            "invalid_value",
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, payload, generic, typed)| {
+            let mut buf = payload.clone();
+            let got_generic = match <JsonText as Decode>::decode_payload(TypeTag::Json, &mut buf) {
+                Ok(text) => {
+                    assert_eq!(
+                        text.as_str().as_bytes(),
+                        &payload[..],
+                        "{name}: kept as it is"
+                    );
+                    "ok"
+                }
+                Err(Error::InvalidValue(_)) => "invalid_value",
+                Err(e) => panic!("json payload {name}: {e}"),
+            };
+            let mut buf = payload.clone();
+            let got_typed = match <Json<J> as Decode>::decode_payload(TypeTag::Json, &mut buf) {
+                Ok(_) => "ok",
+                Err(Error::InvalidValue(_)) => "invalid_value",
+                Err(e) => panic!("json payload {name}: {e}"),
+            };
+            for (reader, want, got) in [
+                ("generic", generic, got_generic),
+                ("typed", typed, got_typed),
+            ] {
+                assert!(
+                    want == got || want == "may_refuse",
+                    "json payload {name}: the {reader} reader gives {got}, the spec says {want}"
+                );
+            }
+            let text = String::from_utf8(payload.clone()).ok();
+            json!({
+                "name": name,
+                "payload_hex": hex(&payload),
+                "payload": text,
+                "generic": generic,
+                "typed": typed,
+            })
+        })
+        .collect()
+}
+
+/// Contexts at and beyond section 6's limits, built from `char` repeated; `expect` is `ok` or
+/// `invalid_context`, checked against `Context`.
+fn context_limits() -> Vec<J> {
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        usize,
+        usize,
+        Option<usize>,
+        Option<usize>,
+        &'a str,
+    );
+    let cases: [Case<'_>; 15] = [
+        ("table of 0 bytes", "a", 0, 1, None, None, "invalid_context"),
+        ("table of 1 byte", "a", 1, 1, None, None, "ok"),
+        ("table of 1024 bytes", "a", 1024, 1, None, None, "ok"),
+        (
+            "table of 1025 bytes",
+            "a",
+            1025,
+            1,
+            None,
+            None,
+            "invalid_context",
+        ),
+        (
+            "column of 0 bytes",
+            "a",
+            1,
+            0,
+            None,
+            None,
+            "invalid_context",
+        ),
+        ("column of 1024 bytes", "a", 1, 1024, None, None, "ok"),
+        (
+            "table and column of 1024 bytes in two-byte characters",
+            "é",
+            512,
+            512,
+            None,
+            None,
+            "ok",
+        ),
+        (
+            "column of 1026 bytes in two-byte characters",
+            "é",
+            1,
+            513,
+            None,
+            None,
+            "invalid_context",
+        ),
+        ("empty row key", "a", 1, 1, Some(0), None, "ok"),
+        (
+            "row key of 65536 bytes",
+            "a",
+            1,
+            1,
+            Some(65_536),
+            None,
+            "ok",
+        ),
+        (
+            "row key of 65537 bytes",
+            "a",
+            1,
+            1,
+            Some(65_537),
+            None,
+            "invalid_context",
+        ),
+        ("empty tenant", "a", 1, 1, None, Some(0), "ok"),
+        ("tenant of 65536 bytes", "a", 1, 1, None, Some(65_536), "ok"),
+        (
+            "tenant of 65537 bytes",
+            "a",
+            1,
+            1,
+            None,
+            Some(65_537),
+            "invalid_context",
+        ),
+        (
+            "row key of 65536 bytes and tenant of 131074 bytes, in two-byte characters",
+            "é",
+            1,
+            1,
+            Some(32_768),
+            Some(65_537),
+            "invalid_context",
+        ),
+    ];
+    cases
+        .iter()
+        .map(|&(name, ch, table, column, row, tenant, expect)| {
+            let s = |n: usize| ch.repeat(n);
+            let built = Context::new(s(table), s(column))
+                .and_then(|c| match row {
+                    Some(n) => c.with_row(s(n)),
+                    None => Ok(c),
+                })
+                .and_then(|c| match tenant {
+                    Some(n) => c.with_tenant(s(n)),
+                    None => Ok(c),
+                });
+            let got = match built {
+                Ok(_) => "ok",
+                Err(Error::InvalidContext(_)) => "invalid_context",
+                Err(e) => panic!("context {name}: {e}"),
+            };
+            assert_eq!(got, expect, "context {name}");
+            json!({
+                "name": name,
+                "char": ch,
+                "table_chars": table,
+                "column_chars": column,
+                "row_chars": row,
+                "tenant_chars": tenant,
+                "expect": expect,
+            })
+        })
+        .collect()
+}
+
+/// `{ value of member: how many }` over `list`.
+fn counts_by(list: &[J], member: &str) -> J {
+    let mut counts = BTreeMap::<String, usize>::new();
+    for v in list {
+        *counts
+            .entry(v[member].as_str().unwrap_or("null").to_owned())
+            .or_default() += 1;
+    }
+    json!(counts)
 }
 
 fn negative_vectors() -> J {
@@ -397,6 +1002,14 @@ fn negative_vectors() -> J {
     );
     text("text: prefix only", prefix.to_owned(), "malformed");
     text("text: empty", String::new(), "malformed");
+    // Inputs that end inside the prefix (section 8.3 step 1.3): malformed, never a panic.
+    for short in ["fc", "fc1", "fc1c", "fc1c7"] {
+        text(
+            format!("text: {short:?} alone").as_str(),
+            short.to_owned(),
+            "malformed",
+        );
+    }
     text("text: padding", format!("{good_text}="), "malformed");
     text(
         "text: trailing newline",
@@ -987,7 +1600,7 @@ fn negative_vectors() -> J {
     }
 
     json!({
-        "about": "Inputs that must not open. Unless a vector says otherwise, open under suite kc-xaes-256-gcm, key id 7, the key below, context below, as a string. A vector may say otherwise with: suite (the algorithm of key 7), key, context, open_as (a section 7 type name, or value: whichever type it holds), retired_key_ids (ids the keyring holds as retired tombstones, without material; 7 among them means key 7 is retired). typed_plaintext, where present, is what the envelope decrypts to (hex). expect: malformed (a parse error before any cryptography), unknown_key (well-formed, names a key the keyring lacks), retired_key (well-formed, names a retired key; a reader that does not tell retired from unknown reports unknown_key), cannot_open (authentication fails), type_mismatch (opens, but holds another type than asked for), invalid_value (authenticates, but the typed plaintext breaks section 7 or its tag is unassigned; also when opened as whichever type it holds).",
+        "about": "Inputs that must not open. Unless a vector says otherwise, open under suite kc-xaes-256-gcm, key id 7, the key below, context below, as a string. A vector may say otherwise with: suite (the algorithm of key 7), key, context, open_as (a section 7 type name, or value: whichever type it holds), retired_key_ids (ids the keyring holds as retired tombstones, without material; 7 among them means key 7 is retired). count: the number of vectors; counts: how many expect each class. typed_plaintext, where present, is what the envelope decrypts to (hex). expect: malformed (a parse error before any cryptography), unknown_key (well-formed, names a key the keyring lacks), retired_key (well-formed, names a retired key; a reader that does not tell retired from unknown reports unknown_key), cannot_open (authentication fails), type_mismatch (opens, but holds another type than asked for), invalid_value (authenticates, but the typed plaintext breaks section 7 or its tag is unassigned; also when opened as whichever type it holds).",
         "key_id": 7,
         "suite": "kc-xaes-256-gcm",
         "key": hex(&key(200)),
@@ -999,6 +1612,7 @@ fn negative_vectors() -> J {
             { "suite": xs, "binary": hex(&xgood), "text": xgood_text },
         ],
         "count": v.len(),
+        "counts": counts_by(&v, "expect"),
         "vectors": v,
     })
 }
@@ -1091,12 +1705,29 @@ struct DocEntry {
 }
 
 /// A keyring document (docs/FORMAT.md section 10) with fixed wrap nonces, the keys it holds, and
-/// variants of it that must be refused (or, for unbound details, still accepted).
-fn keyring_vectors() -> J {
+/// variants of it that must be refused (or, for unbound details, still accepted); the local
+/// provider's wrapped KEK; master-key files; Argon2id parameters. Returns the file and the
+/// vectors on which the reference implementation disagrees with the spec.
+fn keyring_vectors() -> (J, Vec<String>) {
     let kek_bytes = key(90);
     let kek = LocalKek::new(&SecretKey::from_bytes(kek_bytes));
     let kc = fieldcrypt::aead::KcXaes256Gcm::new(&kek_bytes);
     let keyring_id = KeyringId(core::array::from_fn(|i| 0xA0 + i as u8));
+    // The local provider (section 10.5): a master key, which is not the document KEK, wraps it.
+    let master_bytes = key(96);
+    let master = LocalKek::new(&SecretKey::from_bytes(master_bytes));
+    let wrapped_kek_nonce = nonce(229);
+    let wrapped_kek = wrap_kek(&master_bytes, wrapped_kek_nonce, keyring_id, &kek_bytes);
+    assert_eq!(
+        KeyWrapper::unwrap(&master, &kek_wrap_context(keyring_id), &wrapped_kek)
+            .unwrap_or_else(|err| panic!("{err}"))
+            .expose(),
+        &kek_bytes,
+        "the master key unwraps the document KEK as the local provider does"
+    );
+    let other_keyring = KeyringId(core::array::from_fn(|i| 0xB0 + i as u8));
+    let wrapped_for_other_keyring =
+        wrap_kek(&master_bytes, wrapped_kek_nonce, other_keyring, &kek_bytes);
     let entries = [
         DocEntry {
             kind: 1,
@@ -1191,6 +1822,12 @@ fn keyring_vectors() -> J {
     }
     let mut settings = BTreeMap::new();
     settings.insert("path".to_owned(), json!("/etc/fieldcrypt/master.key"));
+    settings.insert("key_fingerprint".to_owned(), json!(master.fingerprint()));
+    settings.insert(
+        "wrapped_kek".to_owned(),
+        json!(URL_SAFE_NO_PAD.encode(&wrapped_kek)),
+    );
+    settings.insert("generation".to_owned(), json!(7));
     let doc = KeyringDocument {
         format: FORMAT.to_owned(),
         keyring_id: keyring_id.to_string(),
@@ -1587,6 +2224,229 @@ fn keyring_vectors() -> J {
             None,
             "invalid_document",
         ),
+        // generation and wrapped_kek are kek members like any other: bound by the MAC.
+        (
+            "MAC not updated: generation lowered from 7 to 6",
+            mutated(&base, |d| d["kek"]["generation"] = json!(6)),
+            None,
+            "tampered",
+        ),
+        (
+            "MAC not updated: wrapped_kek replaced",
+            mutated(&base, |d| {
+                d["kek"]["wrapped_kek"] = json!(URL_SAFE_NO_PAD.encode(&wrapped_for_other_keyring))
+            }),
+            None,
+            "tampered",
+        ),
+        // Compact JSON of kek members (section 10.4).
+        (
+            "kek setting: a string with every kind of escape (MAC recomputed)",
+            remac(&base, &kek, |d| {
+                d["kek"]["note"] = json!(
+                    "\"\\/\u{8}\u{c}\n\r\t\u{0}\u{1f}\u{7f}\u{80}\u{85}\u{9f}\u{a0}\u{2028}\u{2029}é🔑"
+                )
+            }),
+            None,
+            "ok",
+        ),
+        (
+            "kek settings: integers at the limits and booleans (MAC recomputed)",
+            remac(&base, &kek, |d| {
+                d["kek"]["max"] = json!(u64::MAX);
+                d["kek"]["min"] = json!(i64::MIN);
+                d["kek"]["on"] = json!(true);
+                d["kek"]["off"] = json!(false);
+            }),
+            None,
+            "ok",
+        ),
+        (
+            "kek setting that is a fraction",
+            remac(&base, &kek, |d| d["kek"]["cost"] = json!(1.5)),
+            None,
+            "invalid_document",
+        ),
+        (
+            "kek setting that is null",
+            remac(&base, &kek, |d| d["kek"]["cost"] = J::Null),
+            None,
+            "invalid_document",
+        ),
+        (
+            "kek setting that is an object",
+            remac(&base, &kek, |d| d["kek"]["cost"] = json!({ "a": 1 })),
+            None,
+            "invalid_document",
+        ),
+        (
+            "mac that is a number",
+            mutated(&base, |d| d["mac"] = json!(5)),
+            None,
+            "invalid_document",
+        ),
+        (
+            "mac that is null",
+            mutated(&base, |d| d["mac"] = J::Null),
+            None,
+            "invalid_document",
+        ),
+        (
+            "mac that is null, read with another KEK (the fingerprint is checked first)",
+            mutated(&base, |d| d["mac"] = J::Null),
+            Some(key(95)),
+            "wrong_kek",
+        ),
+        (
+            "kek.fingerprint in upper case",
+            remac(&base, &kek, |d| {
+                let upper = d["kek"]["fingerprint"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_uppercase();
+                d["kek"]["fingerprint"] = json!(upper);
+            }),
+            None,
+            "wrong_kek",
+        ),
+        (
+            "kek.provider that is not a string",
+            remac(&base, &kek, |d| d["kek"]["provider"] = json!(1)),
+            None,
+            "invalid_document",
+        ),
+        (
+            "no keys member",
+            remac(&base, &kek, |d| {
+                if let Some(o) = d.as_object_mut() {
+                    o.remove("keys");
+                }
+            }),
+            None,
+            "invalid_document",
+        ),
+        // created (section 10.1): the same instant written otherwise is accepted.
+        (
+            "created: offset -00:00",
+            remac(&base, &kek, |d| {
+                d["keys"][1]["created"] = json!("2025-06-01T00:00:00-00:00")
+            }),
+            None,
+            "ok",
+        ),
+        (
+            "created: offset +23:59",
+            remac(&base, &kek, |d| {
+                d["keys"][1]["created"] = json!("2025-06-01T23:59:00+23:59")
+            }),
+            None,
+            "ok",
+        ),
+        (
+            "created: offset -23:59",
+            remac(&base, &kek, |d| {
+                d["keys"][1]["created"] = json!("2025-05-31T00:01:00-23:59")
+            }),
+            None,
+            "ok",
+        ),
+        (
+            "created: a space between date and time",
+            remac(&base, &kek, |d| {
+                d["keys"][1]["created"] = json!("2025-06-01 00:00:00Z")
+            }),
+            None,
+            "ok",
+        ),
+        (
+            "created: offset +24:00",
+            remac(&base, &kek, |d| {
+                d["keys"][1]["created"] = json!("2025-06-02T00:00:00+24:00")
+            }),
+            None,
+            "invalid_document",
+        ),
+        (
+            "created: offset minutes 60",
+            remac(&base, &kek, |d| {
+                d["keys"][1]["created"] = json!("2025-05-31T23:00:00+00:60")
+            }),
+            None,
+            "invalid_document",
+        ),
+        (
+            "retired data key 1 created at second 60",
+            remac(&base, &kek, |d| {
+                d["keys"][0]["created"] = json!("2025-01-02T03:04:60Z")
+            }),
+            None,
+            "invalid_document",
+        ),
+        (
+            "retired data key 1 created with ten fraction digits",
+            remac(&base, &kek, |d| {
+                d["keys"][0]["created"] = json!("2025-01-02T03:04:05.5000000000Z")
+            }),
+            None,
+            "invalid_document",
+        ),
+        (
+            "retired data key 1 created in a signed five-digit year",
+            remac(&base, &kek, |d| {
+                d["keys"][0]["created"] = json!("+12025-01-02T03:04:05Z")
+            }),
+            None,
+            "invalid_document",
+        ),
+        (
+            "retired data key 1 created on 2025-02-29",
+            remac(&base, &kek, |d| {
+                d["keys"][0]["created"] = json!("2025-02-29T03:04:05Z")
+            }),
+            None,
+            "invalid_document",
+        ),
+        (
+            "retired data key 1 created in year 0000",
+            remac(&base, &kek, |d| {
+                d["keys"][0]["created"] = json!("0000-01-01T00:00:00Z")
+            }),
+            None,
+            "ok",
+        ),
+        // Entry members' JSON types.
+        (
+            "retired data key 1 with id 4294967296",
+            remac(&base, &kek, |d| {
+                d["keys"][0]["id"] = json!(4_294_967_296u64)
+            }),
+            None,
+            "invalid_document",
+        ),
+        (
+            "retired data key 1 with id 1.0",
+            remac(&base, &kek, |d| d["keys"][0]["id"] = json!(1.0)),
+            None,
+            "invalid_document",
+        ),
+        (
+            "retired data key 1 with id \"1\"",
+            remac(&base, &kek, |d| d["keys"][0]["id"] = json!("1")),
+            None,
+            "invalid_document",
+        ),
+        (
+            "retired data key 1 with wrapped null (as absent)",
+            mutated(&base, |d| d["keys"][0]["wrapped"] = J::Null),
+            None,
+            "ok",
+        ),
+        (
+            "live data key 2 with wrapped null",
+            remac(&base, &kek, |d| d["keys"][1]["wrapped"] = J::Null),
+            None,
+            "invalid_document",
+        ),
     ];
     let documents: Vec<J> = variants
         .into_iter()
@@ -1601,8 +2461,237 @@ fn keyring_vectors() -> J {
         })
         .collect();
 
-    json!({
-        "about": "Keyring document vectors (docs/FORMAT.md section 10). kek: the local KEK (hex); kek_fingerprint: its fingerprint; master_key_file: the master-key file holding it. document: a keyring document wrapped under kek with fixed nonces; entries: for each of its entries, the wrap AAD (hex), the created time's bound seconds, the nonce and the unwrapped key (hex; null for retired entries). documents: variants with one change each, read with kek (or the vector's own kek) and expected to give: ok (accepted), wrong_kek (the fingerprint differs), invalid_document (refused as inconsistent or not well-formed, before or without unwrapping), tampered (the document MAC does not verify), unwrap_failed (a wrapped key does not authenticate). Variants that test a check behind the MAC carry a MAC recomputed under kek.",
+    let mut disagreements = Vec::new();
+    let texts = document_texts(&base, &kek, kek_bytes, &mut disagreements);
+
+    // Every step of section 10.6, with a configured local provider.
+    let config = LocalConfig {
+        master: master_bytes,
+        min_generation: None,
+        keyring_id: None,
+    };
+    let other_master_wrapped = wrap_kek(&key(97), wrapped_kek_nonce, keyring_id, &kek_bytes);
+    let other_kek_wrapped = wrap_kek(&master_bytes, wrapped_kek_nonce, keyring_id, &key(95));
+    let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+    let remove = |d: &mut J, name: &str| {
+        if let Some(k) = d["kek"].as_object_mut() {
+            k.remove(name);
+        }
+    };
+    let none = json!({});
+    let pv: Vec<(&str, J, J, &str)> = vec![
+        ("as written", base.clone(), none.clone(), "ok"),
+        (
+            "configured with another master key (whose fingerprint is not key_fingerprint)",
+            base.clone(),
+            json!({ "master_key": hex(&key(97)) }),
+            "provider_mismatch",
+        ),
+        (
+            "another provider named (MAC recomputed)",
+            remac(&base, &kek, |d| d["kek"]["provider"] = json!("env")),
+            none.clone(),
+            "provider_mismatch",
+        ),
+        (
+            "key_fingerprint altered (MAC recomputed)",
+            remac(&base, &kek, |d| {
+                d["kek"]["key_fingerprint"] = json!("0000000000000000")
+            }),
+            none.clone(),
+            "provider_mismatch",
+        ),
+        (
+            "key_fingerprint removed (MAC recomputed)",
+            remac(&base, &kek, |d| remove(d, "key_fingerprint")),
+            none.clone(),
+            "provider_mismatch",
+        ),
+        (
+            "path names another file (MAC recomputed): informational, not compared",
+            remac(&base, &kek, |d| {
+                d["kek"]["path"] = json!("/tmp/elsewhere.key")
+            }),
+            none.clone(),
+            "ok",
+        ),
+        (
+            "path removed (MAC recomputed)",
+            remac(&base, &kek, |d| remove(d, "path")),
+            none.clone(),
+            "ok",
+        ),
+        (
+            "an unknown kek member added (MAC recomputed): not compared",
+            remac(&base, &kek, |d| d["kek"]["region"] = json!("x")),
+            none.clone(),
+            "ok",
+        ),
+        (
+            "wrapped_kek removed (MAC recomputed)",
+            remac(&base, &kek, |d| remove(d, "wrapped_kek")),
+            none.clone(),
+            "invalid_document",
+        ),
+        (
+            "wrapped_kek with '=' padding (MAC recomputed)",
+            remac(&base, &kek, |d| {
+                d["kek"]["wrapped_kek"] = json!(format!("{}=", b64(&wrapped_kek[..])))
+            }),
+            none.clone(),
+            "invalid_document",
+        ),
+        (
+            "wrapped_kek that is a number (MAC recomputed)",
+            remac(&base, &kek, |d| d["kek"]["wrapped_kek"] = json!(104)),
+            none.clone(),
+            "invalid_document",
+        ),
+        (
+            "wrapped_kek with one bit flipped (MAC not updated)",
+            mutated(&base, |d| {
+                let mut w = wrapped_kek.clone();
+                w[30] ^= 0x01;
+                d["kek"]["wrapped_kek"] = json!(b64(&w[..]));
+            }),
+            none.clone(),
+            "unwrap_failed",
+        ),
+        (
+            "wrapped_kek one byte short (MAC recomputed)",
+            remac(&base, &kek, |d| {
+                d["kek"]["wrapped_kek"] = json!(b64(&wrapped_kek[..wrapped_kek.len() - 1]))
+            }),
+            none.clone(),
+            "unwrap_failed",
+        ),
+        (
+            "wrapped_kek bound to another keyring (MAC recomputed)",
+            remac(&base, &kek, |d| {
+                d["kek"]["wrapped_kek"] = json!(b64(&wrapped_for_other_keyring[..]))
+            }),
+            none.clone(),
+            "unwrap_failed",
+        ),
+        (
+            "wrapped_kek under another master key (MAC recomputed)",
+            remac(&base, &kek, |d| {
+                d["kek"]["wrapped_kek"] = json!(b64(&other_master_wrapped[..]))
+            }),
+            none.clone(),
+            "unwrap_failed",
+        ),
+        (
+            "wrapped_kek holding another KEK, bound to this keyring (MAC not updated)",
+            mutated(&base, |d| {
+                d["kek"]["wrapped_kek"] = json!(b64(&other_kek_wrapped[..]))
+            }),
+            none.clone(),
+            "wrong_kek",
+        ),
+        (
+            "minimum generation 7 pinned",
+            base.clone(),
+            json!({ "min_generation": 7 }),
+            "ok",
+        ),
+        (
+            "minimum generation 8 pinned",
+            base.clone(),
+            json!({ "min_generation": 8 }),
+            "rolled_back",
+        ),
+        (
+            "generation 6 with the MAC not updated, minimum 6 pinned",
+            mutated(&base, |d| d["kek"]["generation"] = json!(6)),
+            json!({ "min_generation": 6 }),
+            "tampered",
+        ),
+        (
+            "generation absent (MAC recomputed): 0",
+            remac(&base, &kek, |d| remove(d, "generation")),
+            none.clone(),
+            "ok",
+        ),
+        (
+            "generation absent (MAC recomputed), minimum 1 pinned",
+            remac(&base, &kek, |d| remove(d, "generation")),
+            json!({ "min_generation": 1 }),
+            "rolled_back",
+        ),
+        (
+            "generation as a string (MAC recomputed)",
+            remac(&base, &kek, |d| d["kek"]["generation"] = json!("7")),
+            none.clone(),
+            "invalid_document",
+        ),
+        (
+            "generation -1 (MAC recomputed)",
+            remac(&base, &kek, |d| d["kek"]["generation"] = json!(-1)),
+            none.clone(),
+            "invalid_document",
+        ),
+        (
+            "generation 7.0",
+            remac(&base, &kek, |d| d["kek"]["generation"] = json!(7.0)),
+            none.clone(),
+            "invalid_document",
+        ),
+        (
+            "keyring id pinned",
+            base.clone(),
+            json!({ "keyring_id": keyring_id.to_string() }),
+            "ok",
+        ),
+        (
+            "another keyring id pinned",
+            base.clone(),
+            json!({ "keyring_id": other_keyring.to_string() }),
+            "not_pinned",
+        ),
+        (
+            "keyring_id in upper case (MAC recomputed): before the provider",
+            remac(&base, &kek, |d| {
+                d["keyring_id"] = json!(keyring_id.to_string().to_uppercase())
+            }),
+            none.clone(),
+            "invalid_document",
+        ),
+        (
+            "format fieldcrypt-keyring/2 (MAC recomputed): before the provider",
+            remac(&base, &kek, |d| d["format"] = json!("fieldcrypt-keyring/2")),
+            none.clone(),
+            "invalid_document",
+        ),
+    ];
+    let provider_documents: Vec<J> = pv
+        .into_iter()
+        .map(|(name, document, overrides, expect)| {
+            let got = provider_document_class(&document, &apply_config(&config, &overrides));
+            assert_eq!(got, expect, "provider document {name:?}");
+            let mut v = json!({ "name": name, "document": document, "expect": expect });
+            if overrides.as_object().is_some_and(|o| !o.is_empty()) {
+                v["configuration"] = overrides;
+            }
+            v
+        })
+        .collect();
+    let master_files = master_key_files(&master_bytes);
+    let argon = argon2id_parameters();
+    let counts = json!({
+        "entries": described.len(),
+        "documents": counts_by(&documents, "expect"),
+        "document_texts": counts_by(&texts, "expect"),
+        "provider_documents": counts_by(&provider_documents, "expect"),
+        "master_key_files": {
+            "accepted": master_files.iter().filter(|f| !f["key"].is_null()).count(),
+            "refused": master_files.iter().filter(|f| f["key"].is_null()).count(),
+        },
+        "argon2id_parameters": counts_by(&argon, "expect"),
+    });
+
+    let file = json!({
+        "about": "Keyring document vectors (docs/FORMAT.md section 10). kek: the document KEK of document (hex), which wraps its keys and keys its MAC; kek_fingerprint: its fingerprint (10.2); master_key_file: the master-key file format (10.3) applied to kek, a format example only (a local keyring's file holds the master key, local_provider.master_key, not the KEK). local_provider: the provider level (10.5) of document: master_key (hex), master_key_fingerprint (kek.key_fingerprint), master_key_file (the file holding it), wrap_context (\"fieldcrypt-kek/1\" || keyring id), wrapped_kek_nonce and wrapped_kek (hex; document's kek.wrapped_kek is its base64url), kek (what it unwraps to), and configuration: the configured provider for provider_documents (provider, master_key, path; min_generation and keyring_id pins, null when not pinned). document: a keyring document of the local provider with fixed nonces; mac_input: its MAC input (10.4, hex); entries: for each of its entries, the wrap AAD (hex), the created time's bound seconds, the nonce and the unwrapped key (hex; null for retired entries). documents: variants with one change each, read with kek given (or the vector's own kek): step 1 of 10.6, then the steps from the fingerprint on. document_texts: documents as raw texts (member order, escapes, number tokens, duplicate names, layout), read the same way with kek. provider_documents: variants read through every step of 10.6 with local_provider.configuration, overridden by the vector's own configuration members. expect is one of: ok, invalid_document, not_pinned, rolled_back, provider_mismatch, unwrap_failed, wrong_kek, tampered (10.6). Variants that test a check behind the MAC carry a MAC recomputed under kek. master_key_files: file contents (text when UTF-8, and bytes_hex) with the permission bits mode, and the key a reader gets (hex) or null when it must refuse the file. argon2id_parameters: passphrase KDF settings (10.5) and whether a reader accepts them (ok) or refuses them before deriving (invalid_document). count: the number of documents; counts: the number of each list's entries by expected outcome.",
         "mac_input": hex(&doc.mac_input().unwrap_or_else(|err| panic!("{err}"))),
         "kek": hex(&kek_bytes),
         "kek_fingerprint": kek.fingerprint(),
@@ -1610,11 +2699,659 @@ fn keyring_vectors() -> J {
         "fingerprint_examples": [
             { "kek": hex(&[0; 32]), "fingerprint": LocalKek::new(&SecretKey::from_bytes([0; 32])).fingerprint() },
         ],
+        "local_provider": {
+            "master_key": hex(&master_bytes),
+            "master_key_fingerprint": master.fingerprint(),
+            "master_key_file": format!("fieldcrypt-master-key-v1:{}\n", URL_SAFE_NO_PAD.encode(master_bytes)),
+            "wrap_context": hex(&kek_wrap_context(keyring_id)),
+            "wrapped_kek_nonce": hex(&wrapped_kek_nonce),
+            "wrapped_kek": hex(&wrapped_kek),
+            "kek": hex(&kek_bytes),
+            "configuration": {
+                "provider": "local",
+                "master_key": hex(&master_bytes),
+                "path": "/srv/app/keys/master.key",
+                "min_generation": null,
+                "keyring_id": null,
+            },
+        },
         "document": base,
         "entries": described,
         "count": documents.len(),
+        "counts": counts,
         "documents": documents,
-    })
+        "document_texts": texts,
+        "provider_documents": provider_documents,
+        "master_key_files": master_files,
+        "argon2id_parameters": argon,
+    });
+    (file, disagreements)
+}
+
+/// `"fieldcrypt-kek/1" || keyring id`: what a provider binds a wrapped document KEK to.
+fn kek_wrap_context(keyring: KeyringId) -> Vec<u8> {
+    let mut context = b"fieldcrypt-kek/1".to_vec();
+    context.extend_from_slice(&keyring.0);
+    context
+}
+
+/// The local provider's `wrapped_kek`: `N || KC-XAES-256-GCM(master key, N, context, KEK)`.
+fn wrap_kek(master: &[u8; 32], nonce: [u8; 24], keyring: KeyringId, kek: &[u8; 32]) -> Vec<u8> {
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&fieldcrypt::aead::KcXaes256Gcm::new(master).seal(
+        &nonce,
+        &kek_wrap_context(keyring),
+        kek,
+    ));
+    out
+}
+
+/// A configured local provider and the pins (section 10.6).
+struct LocalConfig {
+    master: [u8; 32],
+    min_generation: Option<u64>,
+    keyring_id: Option<String>,
+}
+
+/// `base` with the members `overrides` gives (`master_key`, `min_generation`, `keyring_id`).
+fn apply_config(base: &LocalConfig, overrides: &J) -> LocalConfig {
+    let key32 = |v: &J| -> [u8; 32] {
+        let text = v.as_str().unwrap_or_default();
+        let bytes: Vec<u8> = (0..text.len() / 2)
+            .map(|i| {
+                u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap_or_else(|e| panic!("{e}"))
+            })
+            .collect();
+        bytes
+            .try_into()
+            .unwrap_or_else(|_| panic!("a 32-byte key in hex"))
+    };
+    LocalConfig {
+        master: overrides.get("master_key").map_or(base.master, key32),
+        min_generation: overrides
+            .get("min_generation")
+            .map_or(base.min_generation, J::as_u64),
+        keyring_id: overrides
+            .get("keyring_id")
+            .map_or(base.keyring_id.clone(), |v| v.as_str().map(str::to_owned)),
+    }
+}
+
+/// How a reader configured with `config` takes `document`: every step of section 10.6. The
+/// provider steps mirror `fieldcrypt_kms::UnlockedKeyring::open_pinned` with a `MasterKeyFile`
+/// (this crate cannot call it; `fieldcrypt-kms`'s tests should read `provider_documents` through
+/// it), then `Keyring::from_document` with the unwrapped KEK.
+fn provider_document_class(document: &J, config: &LocalConfig) -> &'static str {
+    let Ok(doc) = serde_json::from_value::<KeyringDocument>(document.clone()) else {
+        return "invalid_document";
+    };
+    let Ok(id) = doc.keyring_id.parse::<KeyringId>() else {
+        return "invalid_document";
+    };
+    if config
+        .keyring_id
+        .as_ref()
+        .is_some_and(|pinned| *pinned != doc.keyring_id)
+    {
+        return "not_pinned";
+    }
+    let generation = match doc.kek.settings.get("generation") {
+        None => Some(0),
+        Some(v) => v.as_u64(),
+    };
+    let Some(generation) = generation else {
+        return "invalid_document";
+    };
+    if config.min_generation.is_some_and(|min| generation < min) {
+        return "rolled_back";
+    }
+    if doc.kek.provider != "local" {
+        return "provider_mismatch";
+    }
+    // The configured provider records `path` (informational, not compared) and
+    // `key_fingerprint`, the fingerprint of the configured master key.
+    let master = LocalKek::new(&SecretKey::from_bytes(config.master));
+    if doc.kek.settings.get("key_fingerprint") != Some(&json!(master.fingerprint())) {
+        return "provider_mismatch";
+    }
+    let Some(wrapped) = doc
+        .kek
+        .settings
+        .get("wrapped_kek")
+        .and_then(J::as_str)
+        .and_then(|t| URL_SAFE_NO_PAD.decode(t).ok())
+    else {
+        return "invalid_document";
+    };
+    let Ok(kek) = KeyWrapper::unwrap(&master, &kek_wrap_context(id), &wrapped) else {
+        return "unwrap_failed";
+    };
+    class_of(&doc, kek.expose())
+}
+
+/// Keyring documents as raw texts (sections 10.1 and 10.4): member order, escapes, number
+/// tokens, duplicate names and layout, which a JSON value cannot carry. `@MAC@` in a template is
+/// replaced by the MAC of the document as the reference reads the text, or, where it cannot read
+/// it, by the base document's MAC. A text the reference takes otherwise than the spec says is
+/// recorded in `disagreements`.
+fn document_texts(
+    base: &J,
+    kek: &LocalKek,
+    kek_bytes: [u8; 32],
+    disagreements: &mut Vec<String>,
+) -> Vec<J> {
+    let s = |v: &J| serde_json::to_string(v).unwrap_or_else(|e| panic!("{e}"));
+    let base_mac = base["mac"].as_str().unwrap_or_default().to_owned();
+    let kek_members: Vec<(String, String)> = [
+        "provider",
+        "fingerprint",
+        "path",
+        "key_fingerprint",
+        "wrapped_kek",
+        "generation",
+    ]
+    .iter()
+    .map(|k| (format!("\"{k}\""), s(&base["kek"][*k])))
+    .collect();
+    let members = |list: &[(String, String)]| {
+        list.iter()
+            .map(|(n, v)| format!("{n}:{v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let with = |extra: &[(&str, &str)]| {
+        let mut list = kek_members.clone();
+        list.extend(
+            extra
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned())),
+        );
+        members(&list)
+    };
+    let doc = |kek_text: &str, keys: &str, extra: &str| -> String {
+        format!(
+            "{{\"format\":{},\"keyring_id\":{},\"kek\":{{{kek_text}}},\"keys\":{keys},\"index_roots\":{}{extra},\"mac\":\"@MAC@\"}}",
+            s(&base["format"]),
+            s(&base["keyring_id"]),
+            s(&base["index_roots"]),
+        )
+    };
+    let keys = s(&base["keys"]);
+    let plain = members(&kek_members);
+    let pretty = serde_json::to_string_pretty(base).unwrap_or_else(|e| panic!("{e}"));
+    let compact = s(base);
+    let mut reversed = kek_members.clone();
+    reversed.reverse();
+    // Names whose UTF-8 byte order differs from their order in the text and from UTF-16 order
+    // (U+1F511 sorts after U+FF21 by bytes, before it by UTF-16 code units); one written with
+    // escapes, sorted by what it unescapes to.
+    let mut names = reversed.clone();
+    names.insert(0, ("\"🔑\"".to_owned(), "\"key\"".to_owned()));
+    names.insert(1, ("\"Ａ\"".to_owned(), "\"fullwidth\"".to_owned()));
+    names.push(("\"\\u00e9t\\u00e9\"".to_owned(), "\"été\"".to_owned()));
+    names.push(("\"Z\"".to_owned(), "\"upper\"".to_owned()));
+    names.push(("\"a\"".to_owned(), "1".to_owned()));
+    let mut path_twice = kek_members.clone();
+    path_twice.insert(
+        2,
+        ("\"path\"".to_owned(), "\"/tmp/elsewhere.key\"".to_owned()),
+    );
+    let setting = |value: &str| doc(&with(&[("\"cost\"", value)]), &keys, "");
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "pretty-printed with a final newline, as written",
+            format!("{pretty}\n"),
+            "ok",
+        ),
+        ("compact, one line, no final newline", compact.clone(), "ok"),
+        (
+            "CRLF line endings",
+            format!("{pretty}\n").replace('\n', "\r\n"),
+            "ok",
+        ),
+        (
+            "kek members in reverse order",
+            doc(&members(&reversed), &keys, ""),
+            "ok",
+        ),
+        (
+            "kek member names bound in UTF-8 byte order, not text or UTF-16 order",
+            doc(&members(&names), &keys, ""),
+            "ok",
+        ),
+        (
+            "kek setting written with escapes (bound as unescaped, then re-escaped)",
+            doc(
+                &with(&[("\"note\"", r#""\u0041\/\u00e9\ud83d\udd11\t\u001f\u007f""#)]),
+                &keys,
+                "",
+            ),
+            "ok",
+        ),
+        (
+            "kek settings: integer tokens at the limits, zero and a boolean",
+            doc(
+                &with(&[
+                    ("\"max\"", "18446744073709551615"),
+                    ("\"min\"", "-9223372036854775808"),
+                    ("\"zero\"", "0"),
+                    ("\"yes\"", "true"),
+                ]),
+                &keys,
+                "",
+            ),
+            "ok",
+        ),
+        ("kek setting -0", setting("-0"), "invalid_document"),
+        ("kek setting 1.0", setting("1.0"), "invalid_document"),
+        ("kek setting 1e2", setting("1e2"), "invalid_document"),
+        (
+            "kek setting 2^64",
+            setting("18446744073709551616"),
+            "invalid_document",
+        ),
+        (
+            "kek setting -2^63 - 1",
+            setting("-9223372036854775809"),
+            "invalid_document",
+        ),
+        (
+            "kek setting with an escaped unpaired surrogate",
+            setting(r#""\ud800""#),
+            "invalid_document",
+        ),
+        (
+            "kek setting with an unescaped control character",
+            setting("\"a\u{1}b\""),
+            "invalid_document",
+        ),
+        (
+            "duplicate top-level member format",
+            doc(&plain, &keys, ",\"format\":\"fieldcrypt-keyring/1\""),
+            "invalid_document",
+        ),
+        (
+            "duplicate top-level member format, written with an escape",
+            doc(&plain, &keys, ",\"form\\u0061t\":\"fieldcrypt-keyring/1\""),
+            "invalid_document",
+        ),
+        (
+            "duplicate kek member provider",
+            doc(&with(&[("\"provider\"", "\"local\"")]), &keys, ""),
+            "invalid_document",
+        ),
+        (
+            "duplicate kek setting path (the MAC covers the last)",
+            doc(&members(&path_twice), &keys, ""),
+            "invalid_document",
+        ),
+        (
+            "duplicate entry member state",
+            doc(
+                &plain,
+                &keys.replacen(
+                    "\"state\":\"retired\"",
+                    "\"state\":\"retired\",\"state\":\"retired\"",
+                    1,
+                ),
+                "",
+            ),
+            "invalid_document",
+        ),
+        (
+            "duplicate unknown top-level member",
+            doc(&plain, &keys, ",\"comment\":\"a\",\"comment\":\"b\""),
+            "invalid_document",
+        ),
+        (
+            "byte order mark",
+            format!("\u{feff}{compact}"),
+            "invalid_document",
+        ),
+        (
+            "text after the document",
+            format!("{compact}\nx"),
+            "invalid_document",
+        ),
+        (
+            "two documents",
+            format!("{compact}{compact}"),
+            "invalid_document",
+        ),
+        (
+            "the document in an array",
+            format!("[{compact}]"),
+            "invalid_document",
+        ),
+        (
+            "NaN in an unknown member",
+            doc(&plain, &keys, ",\"comment\":NaN"),
+            "invalid_document",
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, template, expect)| {
+            let probe = template.replace("@MAC@", &base_mac);
+            let mac = serde_json::from_str::<KeyringDocument>(&probe)
+                .ok()
+                .and_then(|d| d.mac_input().ok())
+                .map(|m| URL_SAFE_NO_PAD.encode(kek.authenticate(&m)));
+            let text = template.replace("@MAC@", mac.as_deref().unwrap_or(&base_mac));
+            let got = match KeyringDocument::from_json(&text) {
+                Ok(d) => class_of(&d, &kek_bytes),
+                Err(_) => "invalid_document",
+            };
+            if got != expect {
+                disagreements.push(format!(
+                    "keyring.json document_texts {name:?}: the reference gives {got}, the spec {expect}"
+                ));
+            }
+            json!({ "name": name, "text": text, "expect": expect })
+        })
+        .collect()
+}
+
+/// How `fieldcrypt-kms`'s `MasterKeyFile::open` takes a file of `bytes` with permission bits
+/// `mode` owned by the reader (section 10.3), mirrored: this crate cannot call it.
+fn master_key_file_key(bytes: &[u8], mode: u32) -> Option<[u8; 32]> {
+    if mode & 0o077 != 0 {
+        return None;
+    }
+    let read = &bytes[..bytes.len().min(256)];
+    let text = std::str::from_utf8(read).ok()?;
+    let b64 = text
+        .trim_end_matches(['\n', '\r'])
+        .strip_prefix("fieldcrypt-master-key-v1:")?;
+    URL_SAFE_NO_PAD.decode(b64).ok()?.try_into().ok()
+}
+
+/// Master-key files (section 10.3): contents, permission bits, and the key read (or none).
+fn master_key_files(master: &[u8; 32]) -> Vec<J> {
+    const PREFIX: &str = "fieldcrypt-master-key-v1:";
+    let line = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(master));
+    let b = |s: &str| s.as_bytes().to_vec();
+    let last = line.chars().next_back().unwrap_or('A');
+    let index = B64URL.find(last).unwrap_or(0);
+    let non_canonical = format!(
+        "{}{}\n",
+        &line[..line.len() - 1],
+        B64URL.as_bytes()[index | 1] as char
+    );
+    let plus_first = format!("{PREFIX}+{}\n", &line[PREFIX.len() + 1..]);
+    let mut not_utf8 = line.as_bytes().to_vec();
+    not_utf8.extend_from_slice(&[0xff, b'\n']);
+    let longer: Vec<u8> = master.iter().copied().chain([0]).collect();
+    let cases: Vec<(&str, Vec<u8>, u32, bool)> = vec![
+        (
+            "as written: one line and LF",
+            b(&format!("{line}\n")),
+            0o600,
+            true,
+        ),
+        ("no line ending", b(&line), 0o600, true),
+        ("CRLF", b(&format!("{line}\r\n")), 0o600, true),
+        ("CR", b(&format!("{line}\r")), 0o600, true),
+        ("two LFs", b(&format!("{line}\n\n")), 0o600, true),
+        ("LF CR LF CR", b(&format!("{line}\n\r\n\r")), 0o600, true),
+        ("mode 0400", b(&format!("{line}\n")), 0o400, true),
+        ("mode 0700", b(&format!("{line}\n")), 0o700, true),
+        (
+            "mode 0640: group may read",
+            b(&format!("{line}\n")),
+            0o640,
+            false,
+        ),
+        (
+            "mode 0620: group may write",
+            b(&format!("{line}\n")),
+            0o620,
+            false,
+        ),
+        (
+            "mode 0610: group may execute",
+            b(&format!("{line}\n")),
+            0o610,
+            false,
+        ),
+        (
+            "mode 0604: others may read",
+            b(&format!("{line}\n")),
+            0o604,
+            false,
+        ),
+        (
+            "mode 0602: others may write",
+            b(&format!("{line}\n")),
+            0o602,
+            false,
+        ),
+        (
+            "a space before the line ending",
+            b(&format!("{line} \n")),
+            0o600,
+            false,
+        ),
+        (
+            "a tab before the line ending",
+            b(&format!("{line}\t\n")),
+            0o600,
+            false,
+        ),
+        (
+            "a space before the prefix",
+            b(&format!(" {line}\n")),
+            0o600,
+            false,
+        ),
+        (
+            "a byte order mark",
+            b(&format!("\u{feff}{line}\n")),
+            0o600,
+            false,
+        ),
+        (
+            "an empty line first",
+            b(&format!("\n{line}\n")),
+            0o600,
+            false,
+        ),
+        ("a second line", b(&format!("{line}\nx\n")), 0o600, false),
+        (
+            "a key of 31 bytes",
+            b(&format!(
+                "{PREFIX}{}\n",
+                URL_SAFE_NO_PAD.encode(&master[..31])
+            )),
+            0o600,
+            false,
+        ),
+        (
+            "a key of 33 bytes",
+            b(&format!("{PREFIX}{}\n", URL_SAFE_NO_PAD.encode(&longer))),
+            0o600,
+            false,
+        ),
+        ("'=' padding", b(&format!("{line}=\n")), 0o600, false),
+        (
+            "non-canonical final character",
+            b(&non_canonical),
+            0o600,
+            false,
+        ),
+        (
+            "'+' from the standard alphabet",
+            b(&plus_first),
+            0o600,
+            false,
+        ),
+        (
+            "upper-case prefix",
+            b(&format!(
+                "{}\n",
+                line.replacen(PREFIX, &PREFIX.to_uppercase(), 1)
+            )),
+            0o600,
+            false,
+        ),
+        (
+            "version 2 prefix",
+            b(&format!("{}\n", line.replacen("-v1:", "-v2:", 1))),
+            0o600,
+            false,
+        ),
+        (
+            "no colon after the prefix",
+            b(&format!("{}\n", line.replacen("-v1:", "-v1", 1))),
+            0o600,
+            false,
+        ),
+        ("a byte that is not UTF-8", not_utf8, 0o600, false),
+        ("empty", Vec::new(), 0o600, false),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, bytes, mode, accepted)| {
+            let got = master_key_file_key(&bytes, mode);
+            assert_eq!(got.is_some(), accepted, "master-key file {name:?}");
+            if let Some(k) = &got {
+                assert_eq!(k, master, "master-key file {name:?}");
+            }
+            let text = String::from_utf8(bytes.clone()).ok();
+            json!({
+                "name": name,
+                "text": text,
+                "bytes_hex": hex(&bytes),
+                "mode": format!("{mode:04o}"),
+                "key": got.map(|k| hex(&k)),
+            })
+        })
+        .collect()
+}
+
+/// How `fieldcrypt-kms`'s `KdfParams::from_settings` takes a document's passphrase settings
+/// (section 10.5), mirrored: this crate cannot call it.
+fn argon2id_class(p: &J) -> &'static str {
+    let int = |name: &str| p[name].as_u64().and_then(|v| u32::try_from(v).ok());
+    let salt = p["salt"]
+        .as_str()
+        .and_then(|t| URL_SAFE_NO_PAD.decode(t).ok());
+    match (
+        p["kdf"].as_str(),
+        int("memory_kib"),
+        int("iterations"),
+        int("parallelism"),
+        salt,
+    ) {
+        (Some("argon2id"), Some(m), Some(t), Some(lanes), Some(salt))
+            if salt.len() == 16
+                && (19_456..=4_194_304).contains(&m)
+                && (1..=64).contains(&t)
+                && (1..=16).contains(&lanes) =>
+        {
+            "ok"
+        }
+        _ => "invalid_document",
+    }
+}
+
+/// Passphrase KDF settings at and beyond the bounds of section 10.5.
+fn argon2id_parameters() -> Vec<J> {
+    let base = json!({
+        "kdf": "argon2id",
+        "memory_kib": 65_536,
+        "iterations": 3,
+        "parallelism": 1,
+        "salt": URL_SAFE_NO_PAD.encode([0x5a; 16]),
+    });
+    let with = |name: &str, v: J| {
+        let mut p = base.clone();
+        p[name] = v;
+        p
+    };
+    let without = |name: &str| {
+        let mut p = base.clone();
+        if let Some(o) = p.as_object_mut() {
+            o.remove(name);
+        }
+        p
+    };
+    let cases: Vec<(&str, J, &str)> = vec![
+        ("64 MiB, 3 passes, 1 lane", base.clone(), "ok"),
+        (
+            "memory at the floor, 19456 KiB",
+            with("memory_kib", json!(19_456)),
+            "ok",
+        ),
+        (
+            "memory below the floor",
+            with("memory_kib", json!(19_455)),
+            "invalid_document",
+        ),
+        (
+            "memory at the ceiling, 4 GiB",
+            with("memory_kib", json!(4_194_304)),
+            "ok",
+        ),
+        (
+            "memory above the ceiling",
+            with("memory_kib", json!(4_194_305)),
+            "invalid_document",
+        ),
+        ("1 pass", with("iterations", json!(1)), "ok"),
+        ("0 passes", with("iterations", json!(0)), "invalid_document"),
+        ("64 passes", with("iterations", json!(64)), "ok"),
+        (
+            "65 passes",
+            with("iterations", json!(65)),
+            "invalid_document",
+        ),
+        ("16 lanes", with("parallelism", json!(16)), "ok"),
+        (
+            "17 lanes",
+            with("parallelism", json!(17)),
+            "invalid_document",
+        ),
+        ("0 lanes", with("parallelism", json!(0)), "invalid_document"),
+        (
+            "memory as a string",
+            with("memory_kib", json!("65536")),
+            "invalid_document",
+        ),
+        (
+            "memory as a fraction",
+            with("memory_kib", json!(65_536.5)),
+            "invalid_document",
+        ),
+        (
+            "memory of 2^32 KiB",
+            with("memory_kib", json!(4_294_967_296u64)),
+            "invalid_document",
+        ),
+        (
+            "kdf argon2i",
+            with("kdf", json!("argon2i")),
+            "invalid_document",
+        ),
+        ("no kdf", without("kdf"), "invalid_document"),
+        (
+            "salt of 15 bytes",
+            with("salt", json!(URL_SAFE_NO_PAD.encode([0x5a; 15]))),
+            "invalid_document",
+        ),
+        ("no salt", without("salt"), "invalid_document"),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, params, expect)| {
+            assert_eq!(
+                argon2id_class(&params),
+                expect,
+                "argon2id parameters {name:?}"
+            );
+            json!({ "name": name, "params": params, "expect": expect })
+        })
+        .collect()
 }
 
 /// A copy of `base` changed by `f`, its MAC left as it was.
@@ -1637,12 +3374,18 @@ fn remac(base: &J, kek: &LocalKek, f: impl FnOnce(&mut J)) -> J {
     d
 }
 
-/// How the reference implementation takes a keyring document: `ok` or the class of refusal.
+/// How the reference implementation takes a keyring document with the KEK given: `ok` or the
+/// class of refusal.
 fn document_class(document: &J, kek: &[u8; 32]) -> &'static str {
-    let Ok(doc) = serde_json::from_value::<KeyringDocument>(document.clone()) else {
-        return "invalid_document";
-    };
-    match Keyring::from_document(&doc, &LocalKek::new(&SecretKey::from_bytes(*kek))) {
+    match serde_json::from_value::<KeyringDocument>(document.clone()) {
+        Ok(doc) => class_of(&doc, kek),
+        Err(_) => "invalid_document",
+    }
+}
+
+/// [`document_class`] of a parsed document.
+fn class_of(doc: &KeyringDocument, kek: &[u8; 32]) -> &'static str {
+    match Keyring::from_document(doc, &LocalKek::new(&SecretKey::from_bytes(*kek))) {
         Ok(_) => "ok",
         Err(Error::Keyring(KeyringError::WrongKek { .. })) => "wrong_kek",
         Err(Error::Keyring(KeyringError::UnwrapFailed(_))) => "unwrap_failed",
@@ -1746,22 +3489,183 @@ fn blind_index_vectors() -> J {
             63,
             &["ann@example.org"],
         ),
+        // Aliases (section 11.3): the same index as the canonical names, which go into info.
+        (
+            "customers",
+            "email",
+            "email_lc",
+            "casefold",
+            16,
+            &["Ann@Example.ORG"],
+        ),
+        (
+            "customers",
+            "email",
+            "email_lc",
+            "lower",
+            16,
+            &["Ann@Example.ORG"],
+        ),
+        (
+            "customers",
+            "national_id",
+            "nid",
+            " nfkc , digits-only ,, ",
+            20,
+            &["123-45-6789"],
+        ),
+        // `trim`'s set is White_Space: not U+001C..U+001F, U+200B or U+FEFF.
+        ("t", "c", "trim", "trim", 32, &["x"]),
+        ("t", "c", "trim", "trim", 32, &["\u{1c}\u{1d}x\u{1e}\u{1f}"]),
+        (
+            "t",
+            "c",
+            "trim",
+            "trim",
+            32,
+            &["\u{85}\u{a0}\u{1680}x\u{3000}\u{2029}\u{202f}"],
+        ),
+        ("t", "c", "trim", "trim", 32, &["\u{200b}x\u{feff}"]),
+        (
+            "t",
+            "c",
+            "trim",
+            "trim",
+            32,
+            &["\t\n\u{b}\u{c}\r x \u{2028}\u{205f}\u{2000}\u{200a}"],
+        ),
+        // Full case folding: U+0130 to "i" U+0307, KELVIN SIGN to "k", U+1E9E to "ss".
+        (
+            "t",
+            "c",
+            "fold",
+            "casefold",
+            32,
+            &["\u{130}", "\u{212a}", "\u{1e9e}"],
+        ),
     ];
     for (table, column, name, norms, bits, fields) in cases {
         let def = IndexDefinition::new(*table, *column, *name, *bits)
             .normalized(Normalizer::parse_list(norms).unwrap_or_else(|e| panic!("{e}")));
         let ix = kr.blind_indexer(&def).unwrap_or_else(|e| panic!("{e}"));
         let value = ix.compute_compound(fields).expect("fields are small");
+        let intermediate = index_intermediate(&root, &def, fields, &value.to_hex());
         v.push(json!({
             "table": table, "column": column, "name": name, "normalizers": norms, "bits": bits,
             "fields": fields, "index_hex": value.to_hex(), "index_int": value.to_u64().map(|x| x.to_string()),
+            "intermediate": intermediate,
         }));
     }
+    // How textual lists parse (section 11.3): the canonical list, or null when refused.
+    let lists: Vec<J> = [
+        "",
+        " , ",
+        "trim",
+        "nfkc,trim,casefold",
+        " nfkc , trim ,, casefold ,",
+        "lower",
+        "digits-only",
+        "casefold,lower",
+        "trim,trim",
+        "trim,\u{a0}casefold\u{3000}",
+        "Trim",
+        "LOWER",
+        "soundex",
+        "trim;casefold",
+        "\u{200b}trim",
+        "trim,\u{1c}casefold",
+    ]
+    .iter()
+    .map(|list| {
+        let canonical = Normalizer::parse_list(list)
+            .ok()
+            .map(|steps| steps.iter().map(|n| n.name()).collect::<Vec<_>>().join(","));
+        json!({ "list": list, "canonical": canonical })
+    })
+    .collect();
     let _ = Json(());
     json!({
-        "about": "Blind-index vectors (docs/FORMAT.md): index key = HKDF-SHA-256(salt \"fieldcrypt/blind-index/v1\", ikm root, info lp16(table) lp16(column) lp16(name) lp16(normalizers) u16be(bits)); value = first bits of HMAC-SHA-256(index key, u32be(n) (u32be(len) field)*) over the normalised fields.",
+        "about": "Blind-index vectors (docs/FORMAT.md section 11): index key = HKDF-SHA-256(salt \"fieldcrypt/blind-index/v1\", ikm root, info lp16(table) lp16(column) lp16(name) lp16(norms) u16be(bits)), norms the canonical normaliser names joined with ','; value = first bits of HMAC-SHA-256(index key, u32be(n) (u32be(len) field)*) over the normalised fields. intermediate: norms, the normalised fields, info, index_key, message (M) and hmac (H), in hex. normalizer_lists: textual lists and the canonical list each parses to (null: refused). count: the number of vectors; counts: the number of entries of each list.",
         "root": hex(&root),
+        "count": v.len(),
+        "counts": { "vectors": v.len(), "normalizer_lists": lists.len() },
         "vectors": v,
+        "normalizer_lists": lists,
+    })
+}
+
+/// Length 32 for aws-lc-rs's HKDF.
+struct HkdfLen32;
+
+impl aws_lc_rs::hkdf::KeyType for HkdfLen32 {
+    fn len(&self) -> usize {
+        32
+    }
+}
+
+/// Section 11's intermediate values, computed with aws-lc-rs directly and checked against the
+/// crate's index value `index_hex`.
+fn index_intermediate(
+    root: &[u8; 32],
+    def: &IndexDefinition,
+    fields: &[&str],
+    index_hex: &str,
+) -> J {
+    use aws_lc_rs::{hkdf, hmac};
+    let norms = def
+        .normalizers
+        .iter()
+        .map(|n| n.name())
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut info = Vec::new();
+    for part in [
+        def.table.as_bytes(),
+        def.column.as_bytes(),
+        def.name.as_bytes(),
+        norms.as_bytes(),
+    ] {
+        info.extend_from_slice(&(part.len() as u16).to_be_bytes());
+        info.extend_from_slice(part);
+    }
+    info.extend_from_slice(&def.bits.to_be_bytes());
+    let mut index_key = [0u8; 32];
+    let info_parts: [&[u8]; 1] = [&info];
+    hkdf::Salt::new(hkdf::HKDF_SHA256, b"fieldcrypt/blind-index/v1")
+        .extract(root)
+        .expand(&info_parts, HkdfLen32)
+        .and_then(|okm| okm.fill(&mut index_key))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let normalized: Vec<String> = fields
+        .iter()
+        .map(|f| def.normalize(f).into_owned())
+        .collect();
+    let mut message = (normalized.len() as u32).to_be_bytes().to_vec();
+    for f in &normalized {
+        message.extend_from_slice(&(f.len() as u32).to_be_bytes());
+        message.extend_from_slice(f.as_bytes());
+    }
+    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &index_key), &message);
+    let h = tag.as_ref().to_vec();
+    let bits = usize::from(def.bits);
+    let mut truncated = h[..bits.div_ceil(8)].to_vec();
+    if bits % 8 != 0
+        && let Some(last) = truncated.last_mut()
+    {
+        *last &= 0xFFu8 << (8 - bits % 8);
+    }
+    assert_eq!(
+        hex(&truncated),
+        index_hex,
+        "index value from the intermediate values"
+    );
+    json!({
+        "norms": norms,
+        "normalized_fields": normalized,
+        "info": hex(&info),
+        "index_key": hex(&index_key),
+        "message": hex(&message),
+        "hmac": hex(&h),
     })
 }
 

@@ -156,6 +156,22 @@ pub struct KeyringDocument {
 }
 
 impl KeyringDocument {
+    /// Parses a document's JSON text, refusing what parsers could read two ways: a member
+    /// name repeated in any object (FORMAT.md section 10.1), and texts over 16 MiB. Nothing is
+    /// unwrapped or verified yet.
+    pub fn from_json(text: &str) -> Result<Self, KeyringError> {
+        let invalid = |why: String| KeyringError::InvalidDocument(why);
+        if text.len() > crate::strict_json::MAX_DOCUMENT_LEN {
+            return Err(invalid(format!(
+                "the document is {} bytes, over the limit of {}",
+                text.len(),
+                crate::strict_json::MAX_DOCUMENT_LEN
+            )));
+        }
+        crate::strict_json::refuse_duplicates(text).map_err(invalid)?;
+        serde_json::from_str(text).map_err(|e| invalid(e.to_string()))
+    }
+
     /// The MAC input (FORMAT.md section 10.4): every member but `mac`, length-prefixed, in a
     /// fixed order. Fails on a KEK setting that is not a string, integer or boolean.
     pub fn mac_input(&self) -> Result<Vec<u8>, Error> {

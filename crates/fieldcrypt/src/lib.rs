@@ -41,6 +41,7 @@ pub mod keyring;
 pub mod plaintext;
 pub mod sealer;
 mod secret;
+mod strict_json;
 
 pub use blind_index::{BlindIndexValue, BlindIndexer, IndexDefinition, Normalizer};
 pub use context::{Context, RowKey};

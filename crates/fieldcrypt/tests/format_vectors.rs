@@ -9,9 +9,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fieldcrypt::aead::{KcXaes256Gcm, Xaes256Gcm};
 use fieldcrypt::document::WrappedKey;
 use fieldcrypt::{
-    Context, Date, Decimal, Envelope, Error, IndexDefinition, JsonText, KeyId, KeyState,
-    KeyWrapper, Keyring, KeyringDocument, KeyringError, KeyringId, LocalKek, Normalizer, SecretKey,
-    Suite, Timestamp, TypeTag, Value,
+    Context, Date, Decimal, Decode as _, Envelope, Error, IndexDefinition, JsonText, KeyId,
+    KeyState, KeyWrapper, Keyring, KeyringDocument, KeyringError, KeyringId, LocalKek, Normalizer,
+    SecretKey, Suite, Timestamp, TypeTag, Value,
 };
 use serde_json::Value as J;
 
@@ -506,4 +506,100 @@ fn keyring_document_vectors() {
         entries.len(),
         documents.len()
     );
+}
+
+/// A raw document text: parsed as a reader must (duplicates and over-long texts refused), then
+/// read with the KEK.
+fn text_class(text: &str, kek: &[u8; 32]) -> &'static str {
+    match KeyringDocument::from_json(text) {
+        Ok(doc) => document_class(&serde_json::to_value(&doc).unwrap(), kek),
+        Err(_) => "invalid_document",
+    }
+}
+
+#[test]
+fn keyring_document_texts() {
+    let file = load("keyring.json");
+    let kek = key32(&file["kek"]);
+    let texts = file["document_texts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!texts.is_empty());
+    for t in &texts {
+        let name = t["name"].as_str().unwrap_or_default();
+        assert_eq!(
+            text_class(t["text"].as_str().unwrap_or_default(), &kek),
+            t["expect"].as_str().unwrap_or_default(),
+            "{name}"
+        );
+    }
+    eprintln!("vectors: keyring document texts: {} passed", texts.len());
+}
+
+#[test]
+fn json_payloads_through_the_generic_and_typed_readers() {
+    let file = load("envelope.json");
+    let payloads = file["json_payloads"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!payloads.is_empty());
+    let outcome = |ok: bool| if ok { "ok" } else { "invalid_value" };
+    for p in &payloads {
+        let name = p["name"].as_str().unwrap_or_default();
+        let bytes = hex::decode(p["payload_hex"].as_str().unwrap_or_default()).unwrap();
+        let generic = JsonText::decode_payload(TypeTag::Json, &mut bytes.clone());
+        let typed = fieldcrypt::Json::<J>::decode_payload(TypeTag::Json, &mut bytes.clone());
+        for (reader, got, want) in [
+            ("generic", generic.is_ok(), &p["generic"]),
+            ("typed", typed.is_ok(), &p["typed"]),
+        ] {
+            let want = want.as_str().unwrap_or_default();
+            assert!(
+                want == "may_refuse" || want == outcome(got),
+                "{name}: the {reader} reader gives {}, the vector {want}",
+                outcome(got)
+            );
+        }
+        // A generic reader returns the text unchanged.
+        if let Ok(text) = generic {
+            assert_eq!(text.as_str().as_bytes(), bytes.as_slice(), "{name}");
+        }
+    }
+    eprintln!("vectors: json payloads: {} passed", payloads.len());
+}
+
+#[test]
+fn context_limits() {
+    let file = load("envelope.json");
+    let limits = file["context_limits"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!limits.is_empty());
+    for c in &limits {
+        let name = c["name"].as_str().unwrap_or_default();
+        let ch = c["char"].as_str().unwrap_or_default();
+        let part = |n: &str| c[n].as_u64().map(|n| ch.repeat(n as usize));
+        let built = Context::new(
+            part("table_chars").unwrap_or_default(),
+            part("column_chars").unwrap_or_default(),
+        )
+        .and_then(|ctx| match part("row_chars") {
+            Some(row) => ctx.with_row(row),
+            None => Ok(ctx),
+        })
+        .and_then(|ctx| match part("tenant_chars") {
+            Some(tenant) => ctx.with_tenant(tenant),
+            None => Ok(ctx),
+        });
+        let got = match built {
+            Ok(_) => "ok",
+            Err(Error::InvalidContext(_)) => "invalid_context",
+            Err(_) => "other error",
+        };
+        assert_eq!(got, c["expect"].as_str().unwrap_or_default(), "{name}");
+    }
+    eprintln!("vectors: context limits: {} passed", limits.len());
 }

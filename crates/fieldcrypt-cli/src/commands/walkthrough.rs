@@ -20,6 +20,7 @@ pub(crate) fn run(args: &WalkthroughArgs) -> Result<()> {
     let arg = KeyringArg {
         keyring: args.dir.join("keyring.json"),
         provider: ProviderConfig::local(Some(args.dir.join("secrets").join("master.key"))),
+        expect_provider: None,
         keyring_id: None,
         min_generation: None,
     };
