@@ -6,6 +6,7 @@
 //! the Argon2id bounds.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[cfg(any(feature = "vault", feature = "aws-kms"))]
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -40,8 +41,10 @@ fn assert_refused(out: &Output, needle: &str) {
 }
 
 /// A listener that counts nothing but whether anyone connected.
+#[cfg(any(feature = "vault", feature = "aws-kms"))]
 struct Listener(TcpListener);
 
+#[cfg(any(feature = "vault", feature = "aws-kms"))]
 impl Listener {
     fn new() -> Self {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use fieldcrypt::{Context, Envelope, IndexDefinition, KeyState, Keyring, RowKey, Value};
 use fieldcrypt_sqlx::BlindIndex;
 
-use crate::db::{Class, ColumnInfo, Key, Plan, Pool};
+use crate::db::{Class, ColumnInfo, Plan, Pool, RowId};
 use crate::error::MigrateError;
 use crate::spec::IndexSpec;
 
@@ -86,7 +86,7 @@ impl DoctorReport {
     }
 }
 
-fn note(report: &mut ColumnReport, key: &Key, problem: &str) {
+fn note(report: &mut ColumnReport, key: &RowId, problem: &str) {
     if report.examples.len() < 20 {
         report.examples.push(format!("{key}: {problem}"));
     }
@@ -150,8 +150,10 @@ pub async fn doctor(
                 report.skipped.push(format!("{column} ({})", info.sql_type));
                 continue;
             }
-            Err(sql_type) => {
-                report.skipped.push(format!("{column} ({sql_type})"));
+            Err(unsupported) => {
+                report
+                    .skipped
+                    .push(format!("{column} ({})", unsupported.sql_type));
                 continue;
             }
         };
@@ -211,16 +213,17 @@ async fn examine(
         sql_type: info.sql_type.clone(),
         ..ColumnReport::default()
     };
-    let mut cursor: Option<Key> = None;
+    let mut cursor: Option<RowId> = None;
     loop {
         let rows = pool
             .fetch_all(&plan, column, info.class, cursor.as_ref(), batch)
             .await?;
-        let Some((last, _, _)) = rows.last() else {
+        let Some(last) = rows.last() else {
             break;
         };
-        cursor = Some(last.clone());
-        for (key, cell, stored_index) in rows {
+        cursor = Some(last.id.clone());
+        for row in rows {
+            let (key, cell, stored_index) = (row.id, row.value, row.index);
             report.values += 1;
             let bytes = cell.envelope_bytes().unwrap_or_default();
             let Ok(envelope) = Envelope::parse(bytes) else {
@@ -246,8 +249,8 @@ async fn examine(
                 }
                 Some(_) => {
                     let row = match &key {
-                        Key::Int(v) => RowKey::from(*v),
-                        Key::Text(v) => RowKey::from(v.as_str()),
+                        RowId::Int(v) => RowKey::from(*v),
+                        RowId::Text(v) => RowKey::from(v.as_str()),
                     };
                     let opened = if let Ok(value) = keyring.open::<Value>(&context, bytes) {
                         report.open_by_column += 1;

@@ -30,10 +30,12 @@ pub mod db;
 pub mod doctor;
 pub mod engine;
 pub mod error;
+mod resolve;
 pub mod spec;
+mod transform;
 
-pub use db::{Class, ColumnInfo, Key, Pool};
+pub use db::{Class, ColumnInfo, Pool, RowId};
 pub use doctor::{ColumnReport, DoctorReport, doctor};
 pub use engine::{Progress, Summary, Verification, run, run_import};
 pub use error::MigrateError;
-pub use spec::{ColumnJob, IndexSpec, Operation, RunOptions, SourceFormat};
+pub use spec::{BeforeWrite, ColumnJob, IndexSpec, Operation, RunOptions, SourceFormat};

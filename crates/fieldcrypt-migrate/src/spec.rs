@@ -162,6 +162,44 @@ pub struct RunOptions {
     /// the job; an application that keeps writing plaintext keeps them coming, so the job stops
     /// here and the verification pass reports what is left.
     pub max_passes: u32,
+    /// For tests only: runs before each batch write, in the window between the batch's read and
+    /// its compare-and-swap, where a test makes the application's concurrent write.
+    #[doc(hidden)]
+    pub before_write: BeforeWrite,
+}
+
+/// A hook a test runs between a batch's read and its write ([`RunOptions::before_write`]).
+#[doc(hidden)]
+#[derive(Clone, Default)]
+#[allow(clippy::type_complexity)]
+pub struct BeforeWrite(
+    pub  Option<
+        std::sync::Arc<
+            dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+                + Send
+                + Sync,
+        >,
+    >,
+);
+
+impl core::fmt::Debug for BeforeWrite {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "BeforeWrite(set)"
+        } else {
+            "BeforeWrite(none)"
+        })
+    }
+}
+
+impl PartialEq for BeforeWrite {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
 }
 
 impl Default for RunOptions {
@@ -172,6 +210,7 @@ impl Default for RunOptions {
             rows_per_sec: None,
             dry_run: false,
             max_passes: 10,
+            before_write: BeforeWrite::default(),
         }
     }
 }

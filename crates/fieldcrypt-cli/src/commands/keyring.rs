@@ -45,6 +45,7 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<()> {
                 loaded.provider(),
                 suite.slug()
             );
+            print_generation(&loaded);
             Ok(())
         }
         KeyringCommand::Rewrap {
@@ -61,6 +62,7 @@ pub(crate) fn run(cmd: KeyringCommand) -> Result<()> {
                         loaded.path().display(),
                         loaded.provider()
                     );
+                    print_generation(&loaded);
                 } else {
                     println!(
                         "keyring {}: the {} provider has no key versions; nothing to do (use --provider to move to a new key)",

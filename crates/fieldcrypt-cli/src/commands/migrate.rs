@@ -82,9 +82,19 @@ fn print_summary(what: &str, s: &Summary) {
             s.concurrent
         );
     }
+    if s.too_long > 0 {
+        println!(
+            "  {} rows were left as they are because their new value would not fit the column{}: widen it and run again",
+            s.too_long,
+            s.target_limit
+                .as_deref()
+                .map(|limit| format!(" (at most {limit})"))
+                .unwrap_or_default()
+        );
+    }
     if s.failed > 0 {
         println!(
-            "  {} rows could not be transformed and were left as they are (do not open or read, or hold another type): {}{}",
+            "  {} rows could not be transformed and were left as they are (do not open or read, hold another type, or do not fit): {}{}",
             s.failed,
             s.failed_keys.join(", "),
             if s.failed > s.failed_keys.len() as u64 {
@@ -149,6 +159,7 @@ pub(crate) fn run(
         rows_per_sec: args.rows_per_sec,
         dry_run: args.dry_run,
         max_passes: args.max_passes,
+        ..RunOptions::default()
     };
     let what = format!("{} {}.{}", operation.name(), args.on.table, args.column);
     let mut reporter = Reporter::new(what.clone());
