@@ -14,7 +14,7 @@ use fieldcrypt::Keyring;
 use crate::error::KmsError;
 use crate::provider::KeyProvider;
 use crate::store::KeyringStore;
-use crate::unlocked::UnlockedKeyring;
+use crate::unlocked::{Pins, UnlockedKeyring};
 
 /// How long unwrapped keys stay in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +46,7 @@ pub struct ManagedKeyring {
     store: Arc<dyn KeyringStore>,
     provider: Arc<dyn KeyProvider>,
     policy: CachePolicy,
+    pins: Pins,
     cached: tokio::sync::Mutex<Option<Cached>>,
     loads: AtomicU64,
 }
@@ -71,9 +72,17 @@ impl ManagedKeyring {
             store,
             provider,
             policy,
+            pins: Pins::default(),
             cached: tokio::sync::Mutex::new(None),
             loads: AtomicU64::new(0),
         }
+    }
+
+    /// Refuses, on every load, another keyring than the pinned one or a document older than the
+    /// pinned generation (a rolled-back store, a restored backup of the keys table).
+    pub fn with_pins(mut self, pins: Pins) -> Self {
+        self.pins = pins;
+        self
     }
 
     /// The keyring, unwrapped now if the cache is empty or expired. Counts one use.
@@ -93,7 +102,9 @@ impl ManagedKeyring {
             .load()
             .await?
             .ok_or_else(|| KmsError::NoKeyring(self.store.describe()))?;
-        let unlocked = UnlockedKeyring::open(&stored.document, self.provider.as_ref()).await?;
+        let unlocked =
+            UnlockedKeyring::open_pinned(&stored.document, self.provider.as_ref(), &self.pins)
+                .await?;
         self.loads.fetch_add(1, Ordering::Relaxed);
         let keyring = Arc::new(unlocked.into_keyring());
         *cached = Some(Cached {

@@ -314,6 +314,20 @@ async fn a_hundred_thousand_values_under_three_keys_cost_at_most_three_unwraps()
         managed.get().await.unwrap();
     }
     assert_eq!(provider.unwraps.load(Ordering::SeqCst), 3);
+
+    // Pinned above the stored generation (1): a rolled-back store is refused on load.
+    let pinned = ManagedKeyring::new(Arc::clone(&store), provider.clone(), CachePolicy::default())
+        .with_pins(fieldcrypt_kms::Pins {
+            keyring_id: None,
+            min_generation: Some(2),
+        });
+    assert!(matches!(
+        pinned.get().await,
+        Err(KmsError::Rollback {
+            found: 1,
+            pinned: 2
+        })
+    ));
 }
 
 #[tokio::test]

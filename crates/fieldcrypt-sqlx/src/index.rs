@@ -15,9 +15,9 @@
 //! keep finding them; [`BlindIndex::pair`] gives both values, for schemas that keep a second index
 //! column filled during the rotation.
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
-use fieldcrypt::{BlindIndexer, IndexDefinition, KeyId, KeyState, Keyring, KeyringId};
+use fieldcrypt::{BlindIndexer, IndexDefinition, KeyId, KeyState, Keyring};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, QueryBuilder, Type};
@@ -27,11 +27,11 @@ use crate::error::Error;
 /// Largest index a `BIGINT` holds as a non-negative number.
 pub const MAX_BITS: u16 = 63;
 
-/// One blind index: its definition and the index keys derived from the keyring's roots.
+/// One blind index: its definition. The index keys it uses are derived from, and cached in, the
+/// keyring each call is given ([`Keyring::cached_blind_indexer`]), so they live no longer than
+/// that keyring (a `ManagedKeyring`'s eviction drops them) or the root they come from.
 pub struct BlindIndex {
     definition: IndexDefinition,
-    /// Derived per (keyring, root) on first use: HKDF costs more than the HMAC it feeds.
-    indexers: RwLock<Vec<(KeyringId, KeyId, Arc<BlindIndexer>)>>,
 }
 
 impl BlindIndex {
@@ -40,10 +40,7 @@ impl BlindIndex {
         if definition.bits == 0 || definition.bits > MAX_BITS {
             return Err(Error::IndexTooWide(definition.bits));
         }
-        Ok(Self {
-            definition,
-            indexers: RwLock::new(Vec::new()),
-        })
+        Ok(Self { definition })
     }
 
     /// The definition.
@@ -111,26 +108,7 @@ impl BlindIndex {
     }
 
     fn indexer(&self, keyring: &Keyring, root: KeyId) -> Result<Arc<BlindIndexer>, Error> {
-        let key = (keyring.id(), root);
-        let cached = self
-            .indexers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .find(|(k, r, _)| (*k, *r) == key)
-            .map(|(_, _, ix)| Arc::clone(ix));
-        if let Some(indexer) = cached {
-            return Ok(indexer);
-        }
-        let indexer = Arc::new(keyring.blind_indexer_under(&self.definition, root)?);
-        let mut cache = self
-            .indexers
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        if !cache.iter().any(|(k, r, _)| (*k, *r) == key) {
-            cache.push((key.0, key.1, Arc::clone(&indexer)));
-        }
-        Ok(indexer)
+        Ok(keyring.cached_blind_indexer(&self.definition, root)?)
     }
 }
 
@@ -214,9 +192,14 @@ impl IndexLookup {
     }
 
     /// Appends `column IN (v1, v2, ..)` to a query, with the values bound: placeholders in the
-    /// database's own style, so one call serves Postgres (`$1`), SQLite and MySQL (`?`).
-    pub fn push_match<'args, DB: Database>(&self, query: &mut QueryBuilder<'args, DB>, column: &str)
-    where
+    /// database's own style, so one call serves Postgres (`$1`), SQLite and MySQL (`?`). The
+    /// column name is SQL text: a `&'static str` written in the program (`"email_idx"`, or
+    /// `"c.email_idx"` with a table alias), never a value that came from input.
+    pub fn push_match<'args, DB: Database>(
+        &self,
+        query: &mut QueryBuilder<'args, DB>,
+        column: &'static str,
+    ) where
         IndexValue: Encode<'args, DB> + Type<DB>,
     {
         query.push(column).push(" IN (");

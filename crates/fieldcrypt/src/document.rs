@@ -406,6 +406,7 @@ impl Keyring {
                 .map(|(id, (info, secret))| (id, IndexRootEntry { info, secret }))
                 .collect(),
             primary_index_root,
+            indexers: crate::keyring::IndexerCache::default(),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! retired ids so an id is never reused. Also the blind-index roots, kept apart from the data keys.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use zeroize::Zeroize;
 
@@ -117,6 +118,25 @@ pub struct Keyring {
     pub(crate) primary: KeyId,
     pub(crate) index_roots: BTreeMap<KeyId, IndexRootEntry>,
     pub(crate) primary_index_root: KeyId,
+    /// Index keys derived from the roots, kept with the keyring so that they go (zeroized) when
+    /// it goes, and when their root is retired: see [`Keyring::cached_blind_indexer`].
+    pub(crate) indexers: IndexerCache,
+}
+
+/// Derived blind indexers by (definition, root), at most [`IndexerCache::MAX`] (the oldest go).
+#[derive(Default)]
+pub(crate) struct IndexerCache(std::sync::Mutex<Vec<(IndexDefinition, KeyId, Arc<BlindIndexer>)>>);
+
+impl IndexerCache {
+    const MAX: usize = 256;
+
+    fn entries(
+        &self,
+    ) -> std::sync::MutexGuard<'_, Vec<(IndexDefinition, KeyId, Arc<BlindIndexer>)>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl core::fmt::Debug for Keyring {
@@ -177,6 +197,7 @@ impl Keyring {
             primary: first,
             index_roots,
             primary_index_root: first,
+            indexers: IndexerCache::default(),
         })
     }
 
@@ -221,6 +242,7 @@ impl Keyring {
             primary: key_id,
             index_roots,
             primary_index_root: key_id,
+            indexers: IndexerCache::default(),
         }
     }
 
@@ -332,7 +354,39 @@ impl Keyring {
             .ok_or(KeyringError::NoSuchKey(id))?;
         entry.info.state = KeyState::Retired;
         entry.secret = None;
+        // The index keys derived from it go too.
+        self.indexers.entries().retain(|(_, root, _)| *root != id);
         Ok(())
+    }
+
+    /// The blind indexer for `definition` under `root`, derived once and kept in this keyring
+    /// (HKDF costs more than the HMAC it feeds): it is dropped, and its key zeroized, with the
+    /// keyring or when the root is retired, never kept longer than the root it comes from.
+    pub fn cached_blind_indexer(
+        &self,
+        definition: &IndexDefinition,
+        root: KeyId,
+    ) -> Result<Arc<BlindIndexer>, Error> {
+        if let Some(found) = self
+            .indexers
+            .entries()
+            .iter()
+            .find(|(d, r, _)| *r == root && d == definition)
+        {
+            return Ok(Arc::clone(&found.2));
+        }
+        let indexer = Arc::new(self.blind_indexer_under(definition, root)?);
+        let mut entries = self.indexers.entries();
+        if !entries
+            .iter()
+            .any(|(d, r, _)| *r == root && d == definition)
+        {
+            if entries.len() >= IndexerCache::MAX {
+                entries.remove(0);
+            }
+            entries.push((definition.clone(), root, Arc::clone(&indexer)));
+        }
+        Ok(indexer)
     }
 
     /// A blind indexer for `definition` under the primary index root.
@@ -532,4 +586,33 @@ fn next_id<'a>(ids: impl Iterator<Item = &'a KeyId>) -> Result<KeyId, Error> {
     max.checked_add(1)
         .and_then(KeyId::new)
         .ok_or(KeyringError::IdsExhausted.into())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn derived_index_keys_live_no_longer_than_the_keyring_or_their_root() {
+        let mut keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+        let definition = IndexDefinition::new("t", "c", "c_idx", 16);
+        let old_root = keyring.primary_index_root();
+        let first = keyring.cached_blind_indexer(&definition, old_root).unwrap();
+        let again = keyring.cached_blind_indexer(&definition, old_root).unwrap();
+        assert!(Arc::ptr_eq(&first, &again), "derived once");
+        let held = Arc::downgrade(&first);
+        drop((first, again));
+        assert!(held.upgrade().is_some(), "the keyring holds it");
+        // Retiring the root drops what was derived from it.
+        keyring.rotate_index_root().unwrap();
+        let new_root = keyring.primary_index_root();
+        let current = Arc::downgrade(&keyring.cached_blind_indexer(&definition, new_root).unwrap());
+        keyring.retire_index_root(old_root).unwrap();
+        assert!(held.upgrade().is_none(), "gone with its root");
+        assert!(current.upgrade().is_some());
+        // Dropping the keyring drops the rest.
+        drop(keyring);
+        assert!(current.upgrade().is_none(), "gone with the keyring");
+    }
 }
