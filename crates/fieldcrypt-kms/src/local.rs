@@ -53,13 +53,15 @@ impl MasterKeyFile {
         use std::io::Read as _;
         let file = std::fs::File::open(path).map_err(KmsError::io(path))?;
         check_private(&file, path)?;
-        // One line of 69 bytes; anything much longer is not a master-key file.
-        let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(MAX_FILE_LEN));
-        file.take(MAX_FILE_LEN as u64)
+        // One line of 69 bytes; a file longer than MAX_FILE_LEN is not a master-key file (one
+        // byte more is read to tell).
+        let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(MAX_FILE_LEN + 1));
+        file.take(MAX_FILE_LEN as u64 + 1)
             .read_to_end(&mut bytes)
             .map_err(KmsError::io(path))?;
-        let key = std::str::from_utf8(&bytes)
-            .ok()
+        let key = (bytes.len() <= MAX_FILE_LEN)
+            .then(|| std::str::from_utf8(&bytes).ok())
+            .flatten()
             .and_then(parse)
             .ok_or_else(|| KmsError::BadMasterKeyFile {
                 path: path.to_owned(),
@@ -314,6 +316,26 @@ mod tests {
         write_new_private(&path, b"not a key\n")?;
         assert!(matches!(
             MasterKeyFile::open(&path),
+            Err(KmsError::BadMasterKeyFile { .. })
+        ));
+        // A valid key followed by line endings past 256 bytes: refused as a whole, not read
+        // in part.
+        let good = dir.path().join("good.key");
+        MasterKeyFile::create(&good)?;
+        let mut long = std::fs::read(&good).map_err(KmsError::io(&good))?;
+        let fits = long.len();
+        long.resize(MAX_FILE_LEN, b'\n');
+        let exact = dir.path().join("exact.key");
+        write_new_private(&exact, &long)?;
+        assert!(
+            MasterKeyFile::open(&exact).is_ok(),
+            "{fits} + newlines = 256 bytes"
+        );
+        long.push(b'\n');
+        let over = dir.path().join("over.key");
+        write_new_private(&over, &long)?;
+        assert!(matches!(
+            MasterKeyFile::open(&over),
             Err(KmsError::BadMasterKeyFile { .. })
         ));
         Ok(())

@@ -48,8 +48,8 @@ struct Cli {
         global = true
     )]
     keyring: PathBuf,
-    /// The master key file (default: the one the keyring names, or
-    /// ~/.config/fieldcrypt/master.key for a new keyring).
+    /// The master key file (default: ~/.config/fieldcrypt/master.key; the path a keyring
+    /// records is never followed).
     #[arg(long, env = "FIELDCRYPT_MASTER_KEY", global = true)]
     master_key: Option<PathBuf>,
     #[command(subcommand)]
