@@ -107,6 +107,7 @@ impl Loaded {
 /// ([`KdfParams::from_settings`]) before anything is derived. Makes no provider call.
 pub(crate) fn provider_for(
     doc: &KeyringDocument,
+    keyring: &Path,
     config: &ProviderConfig,
     #[cfg_attr(not(feature = "aws-kms"), allow(unused_variables))]
     runtime: &tokio::runtime::Runtime,
@@ -115,6 +116,7 @@ pub(crate) fn provider_for(
         "local" => Box::new(MasterKeyFile::open_configured(
             &master_key_path(config),
             &doc.kek.settings,
+            keyring,
         )?),
         "env" => Box::new(EnvProvider::from_env(&config.key_variable)?),
         "passphrase" => Box::new(PassphraseProvider::from_env(
@@ -205,7 +207,8 @@ pub(crate) fn load(arg: &KeyringArg) -> Result<Loaded> {
         })
         .with_context(opening);
     }
-    let provider = provider_for(&stored.document, &arg.provider, &runtime).with_context(opening)?;
+    let provider = provider_for(&stored.document, &arg.keyring, &arg.provider, &runtime)
+        .with_context(opening)?;
     let unlocked = runtime
         .block_on(UnlockedKeyring::open_pinned(
             &stored.document,

@@ -51,6 +51,16 @@ pub enum KmsError {
         /// The provider it names.
         provider: String,
     },
+    /// The master-key file a keyring needs does not exist.
+    #[error(
+        "master key {master} does not exist, and keyring {keyring} needs it: pass --master-key or set FIELDCRYPT_MASTER_KEY to the file it was created with (a new master key would not open this keyring)"
+    )]
+    NoMasterKey {
+        /// The master-key file looked for.
+        master: PathBuf,
+        /// The keyring that needs it.
+        keyring: PathBuf,
+    },
     /// The configured master-key file does not exist; the keyring recorded another place.
     #[error(
         "master key {configured} does not exist; the keyring was created with the master key at {recorded} (pass --master-key {recorded} or set FIELDCRYPT_MASTER_KEY; a keyring's own record of the path is not followed)"

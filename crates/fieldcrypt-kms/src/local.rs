@@ -76,19 +76,27 @@ impl MasterKeyFile {
     /// [`Self::open`] for a keyring whose document `recorded` these settings: when the file is
     /// missing and the document recorded another path, the error says so. That path is never
     /// opened: whoever can write the document could point it at a key of their own.
-    pub fn open_configured(path: &Path, recorded: &Settings) -> Result<Self, KmsError> {
+    /// A missing file is named as the master key of `keyring`, which needs it.
+    pub fn open_configured(
+        path: &Path,
+        recorded: &Settings,
+        keyring: &Path,
+    ) -> Result<Self, KmsError> {
         Self::open(path).map_err(|error| {
             let recorded = recorded.get(PATH_SETTING).and_then(|v| v.as_str());
-            match (&error, recorded) {
-                (KmsError::Io { source, .. }, Some(recorded))
-                    if source.kind() == std::io::ErrorKind::NotFound
-                        && Path::new(recorded) != path =>
-                {
+            let missing = matches!(&error, KmsError::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::NotFound);
+            match recorded {
+                Some(recorded) if missing && Path::new(recorded) != path => {
                     KmsError::MasterKeyElsewhere {
                         configured: path.to_owned(),
                         recorded: recorded.to_owned(),
                     }
                 }
+                _ if missing => KmsError::NoMasterKey {
+                    master: path.to_owned(),
+                    keyring: keyring.to_owned(),
+                },
                 _ => error,
             }
         })

@@ -16,9 +16,17 @@ use crate::unlocked::{Pins, UnlockedKeyring};
 
 pub use crate::local::PATH_SETTING;
 
-/// Where a new keyring's master key goes when none is named: the user's configuration directory,
-/// not beside the keyring (a keyring next to its key protects nothing).
+/// The environment variable that names the master-key file, for the CLI and for applications
+/// alike.
+pub const MASTER_KEY_VARIABLE: &str = "FIELDCRYPT_MASTER_KEY";
+
+/// The master-key file when the application names none: `FIELDCRYPT_MASTER_KEY` if set, else
+/// `fieldcrypt/master.key` in the user's configuration directory, not beside the keyring (a
+/// keyring next to its key protects nothing).
 pub fn default_master_key_path() -> PathBuf {
+    if let Some(path) = std::env::var_os(MASTER_KEY_VARIABLE).filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
@@ -79,7 +87,7 @@ impl LocalKeyring {
             });
         }
         let master_path = master_key.map_or_else(default_master_key_path, Path::to_owned);
-        let master = MasterKeyFile::open_configured(&master_path, &doc.kek.settings)?;
+        let master = MasterKeyFile::open_configured(&master_path, &doc.kek.settings, path)?;
         let unlocked =
             ready::now(UnlockedKeyring::open_pinned(doc, &master, pins)).ok_or_else(pending)??;
         Ok(Self {

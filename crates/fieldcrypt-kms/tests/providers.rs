@@ -381,11 +381,30 @@ async fn the_local_path_is_informational_and_the_fingerprint_decides() {
     let moved = MasterKeyFile::open(&dir.path().join("moved.key")).unwrap();
     UnlockedKeyring::open(&doc, &moved).await.unwrap();
     // A missing configured file names the recorded path, which is not opened.
-    let err = MasterKeyFile::open_configured(&dir.path().join("nope.key"), &doc.kek.settings)
-        .unwrap_err();
+    let err = MasterKeyFile::open_configured(
+        &dir.path().join("nope.key"),
+        &doc.kek.settings,
+        &dir.path().join("keyring.json"),
+    )
+    .unwrap_err();
     assert!(
         matches!(&err, KmsError::MasterKeyElsewhere { recorded, .. } if recorded.ends_with("a.key")),
         "{err}"
+    );
+    // Where the document recorded this very file (or nothing), the error names the keyring.
+    let mut settings = doc.kek.settings.clone();
+    settings.remove("path");
+    let err = MasterKeyFile::open_configured(
+        &dir.path().join("nope.key"),
+        &settings,
+        &dir.path().join("keyring.json"),
+    )
+    .unwrap_err();
+    assert!(matches!(&err, KmsError::NoMasterKey { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("nope.key") && message.contains("keyring.json"),
+        "{message}"
     );
 }
 

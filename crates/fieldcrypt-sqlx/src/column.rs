@@ -47,10 +47,14 @@ pub trait Column: 'static {
     }
 }
 
-/// Declares a marker type for an encrypted column.
+/// Declares a marker type for an encrypted column, with constructors: `Name::new(value)` for an
+/// [`Encrypted`](crate::Encrypted) value (no turbofish at the bind) and `Name::seal(&keyring,
+/// row, value)` for a [`Sealed`](crate::Sealed) one.
 ///
-/// `column!(pub Name = "table"."column")` stores binary envelopes;
-/// `column!(pub Name = "table"."column" as Text)` stores text envelopes.
+/// `column!(pub Name = "table"."column")` stores binary envelopes (`bytea`, `BLOB`);
+/// `column!(pub Name = "table"."column" as Text)` stores text envelopes (`text`, `VARCHAR`).
+/// On PostgreSQL a text column must be declared `as Text`: PostgreSQL would otherwise store the
+/// binary envelope as its hex text, which reads back only with a hint to fix the declaration.
 #[macro_export]
 macro_rules! column {
     ($(#[$meta:meta])* $vis:vis $name:ident = $table:literal . $column:literal) => {
@@ -60,6 +64,29 @@ macro_rules! column {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         $vis enum $name {}
+
+        #[allow(dead_code)]
+        impl $name {
+            /// A value for this column, sealed with the installed keyring when it is bound:
+            /// `.bind(Email::new(email))`.
+            $vis fn new<T>(value: T) -> $crate::Encrypted<T, $name> {
+                $crate::Encrypted::new(value)
+            }
+
+            /// `value` sealed for this column of row `row` (explicit mode):
+            /// `.bind(Ssn::seal(&keyring, id, "078-05-1120")?)`.
+            $vis fn seal<T, Q>(
+                keyring: &$crate::__fieldcrypt::Keyring,
+                row: impl ::core::convert::Into<$crate::__fieldcrypt::RowKey>,
+                value: &Q,
+            ) -> ::core::result::Result<$crate::Sealed<T, $name>, $crate::Error>
+            where
+                T: ::core::borrow::Borrow<Q>,
+                Q: $crate::__fieldcrypt::Encode + ?::core::marker::Sized,
+            {
+                $crate::Sealed::seal(keyring, row, value)
+            }
+        }
 
         impl $crate::Column for $name {
             const TABLE: &'static str = $table;

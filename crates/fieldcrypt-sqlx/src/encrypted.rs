@@ -3,7 +3,6 @@
 
 use core::fmt;
 use core::marker::PhantomData;
-use core::ops::{Deref, DerefMut};
 
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -47,6 +46,18 @@ impl<T, C: Column> Encrypted<T, C> {
         }
     }
 
+    /// The plain value. Reached only through this call, [`Self::plaintext_mut`] and
+    /// [`Self::into_inner`], never through `Deref`: a plaintext bind (`.bind(e.plaintext())`) is
+    /// then something written on purpose, not `&*e` or a compiler's suggestion.
+    pub fn plaintext(&self) -> &T {
+        &self.value
+    }
+
+    /// The plain value, to change it in place.
+    pub fn plaintext_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+
     /// The plain value.
     pub fn into_inner(self) -> T {
         self.value
@@ -64,7 +75,10 @@ impl<T, C: Column> Encrypted<T, C> {
         T: fieldcrypt::Decode,
     {
         let keyring = installed()?;
-        Ok(Self::new(keyring.open(&*C::shared_context()?, stored)?))
+        keyring
+            .open(&*C::shared_context()?, stored)
+            .map(Self::new)
+            .map_err(|e| Error::explain::<C>(stored, e))
     }
 }
 
@@ -81,19 +95,6 @@ pub(crate) fn seal_for<T: fieldcrypt::Encode, C: Column>(value: &T) -> Result<St
 impl<T, C: Column> From<T> for Encrypted<T, C> {
     fn from(value: T) -> Self {
         Self::new(value)
-    }
-}
-
-impl<T, C> Deref for Encrypted<T, C> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.value
-    }
-}
-
-impl<T, C> DerefMut for Encrypted<T, C> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.value
     }
 }
 

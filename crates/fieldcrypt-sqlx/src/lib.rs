@@ -14,29 +14,63 @@
 //! opens on read:
 //!
 //! ```no_run
-//! use fieldcrypt_sqlx::Encrypted;
+//! use fieldcrypt_sqlx::prelude::*;
 //! fieldcrypt_sqlx::column!(pub Email = "customers"."email");
 //!
 //! #[derive(sqlx::FromRow)]
 //! struct Customer {
 //!     id: i64,
 //!     email: Encrypted<String, Email>,
-//!     notes: Option<Encrypted<String, Email>>,
 //! }
 //!
-//! # async fn demo(pool: sqlx::SqlitePool, keyring: fieldcrypt::Keyring) -> Result<(), sqlx::Error> {
-//! fieldcrypt_sqlx::install(keyring);
+//! # async fn demo(pool: sqlx::SqlitePool) -> Result<(), Box<dyn std::error::Error>> {
+//! install_local("data/keyring.json")?; // opens (or creates) the keyring, once at start-up
 //! sqlx::query("INSERT INTO customers (id, email) VALUES (?, ?)")
 //!     .bind(1_i64)
-//!     .bind(Encrypted::<_, Email>::new("ann@example.org".to_string()))
+//!     .bind(Email::new("ann@example.org"))
 //!     .execute(&pool)
 //!     .await?;
-//! let ann: Customer = sqlx::query_as("SELECT id, email, notes FROM customers WHERE id = ?")
+//! let ann: Customer = sqlx::query_as("SELECT id, email FROM customers WHERE id = ?")
 //!     .bind(1_i64)
 //!     .fetch_one(&pool)
 //!     .await?;
-//! assert_eq!(*ann.email, "ann@example.org");
+//! assert_eq!(ann.email.plaintext(), "ann@example.org");
 //! # Ok(()) }
+//! ```
+//!
+//! The plain value is reached only by an explicit call ([`Encrypted::plaintext`]), not through
+//! `Deref`, so neither `&*e` nor a compiler's suggestion binds it by accident:
+//!
+//! ```compile_fail
+//! # use fieldcrypt_sqlx::prelude::*;
+//! # fieldcrypt_sqlx::column!(pub Email = "customers"."email");
+//! let e = Email::new("ann@example.org".to_owned());
+//! sqlx::query::<sqlx::Sqlite>("INSERT INTO customers (email) VALUES (?)").bind(&*e);
+//! ```
+//!
+//! ```compile_fail
+//! # use fieldcrypt_sqlx::prelude::*;
+//! # fieldcrypt_sqlx::column!(pub Email = "customers"."email");
+//! let e = Email::new("ann@example.org".to_owned());
+//! sqlx::query::<sqlx::Sqlite>("INSERT INTO customers (email) VALUES (?)").bind(e.as_str());
+//! ```
+//!
+//! ```compile_fail
+//! # use fieldcrypt_sqlx::prelude::*;
+//! # fieldcrypt_sqlx::column!(pub Email = "customers"."email");
+//! let e = Email::new("ann@example.org".to_owned());
+//! sqlx::query::<sqlx::Sqlite>("INSERT INTO customers (email) VALUES (?)").bind(e.to_string());
+//! ```
+//!
+//! (The same lines with `.bind(e)` compile; the one way left to store plaintext is to bind the
+//! plain value itself, `.bind(e.plaintext())` or `.bind(email)`, which reads back with an error
+//! that says so, and which `fieldcrypt doctor` finds.)
+//!
+//! ```
+//! # use fieldcrypt_sqlx::prelude::*;
+//! # fieldcrypt_sqlx::column!(pub Email = "customers"."email");
+//! let e = Email::new("ann@example.org".to_owned());
+//! let _ = sqlx::query::<sqlx::Sqlite>("INSERT INTO customers (email) VALUES (?)").bind(e);
 //! ```
 //!
 //! ## Explicit: every value bound to its row
@@ -85,12 +119,27 @@ mod sealed;
 #[doc(hidden)]
 pub use fieldcrypt as __fieldcrypt;
 
+/// The core crate (types, keyrings, blind-index definitions), for what the prelude leaves out.
+pub use fieldcrypt;
+/// The key providers and keyring stores.
+pub use fieldcrypt_kms;
+
+/// One `use` for an application: `use fieldcrypt_sqlx::prelude::*;`.
+pub mod prelude {
+    pub use crate::column;
+    pub use crate::index::{BlindIndex, IndexLookup, IndexValue};
+    pub use crate::installed::{install, install_local, installed};
+    pub use crate::sealed::OptionalSealed;
+    pub use crate::{Encrypted, Migrating, Sealed, column_error};
+    pub use fieldcrypt::{IndexDefinition, Keyring, Normalizer, RowKey, Suite};
+}
+
 pub use bulk::bulk;
 pub use column::{Column, Storage};
 pub use encrypted::Encrypted;
 pub use error::{Error, column_error};
 pub use index::{BlindIndex, IndexLookup, IndexPair, IndexValue};
-pub use installed::{install, install_shared, installed};
+pub use installed::{install, install_local, install_shared, installed};
 pub use keystore::TableStore;
 pub use migrating::Migrating;
-pub use sealed::Sealed;
+pub use sealed::{OptionalSealed, Sealed};

@@ -3,7 +3,6 @@
 
 use core::fmt;
 use core::marker::PhantomData;
-use core::ops::Deref;
 
 use fieldcrypt::envelope::HEADER_LEN;
 use fieldcrypt::{Envelope, Header, Keyring};
@@ -87,6 +86,11 @@ impl<T, C: Column> Migrating<T, C> {
     }
 
     /// The plain value.
+    pub fn plaintext(&self) -> &T {
+        &self.value
+    }
+
+    /// The plain value.
     pub fn into_inner(self) -> T {
         self.value
     }
@@ -136,13 +140,6 @@ fn under_a_key_of(keyring: &Keyring, storage: Storage, stored: &[u8]) -> bool {
             Storage::Binary => stored.starts_with(&header.to_bytes()[..HEADER_LEN]),
         }
     })
-}
-
-impl<T, C> Deref for Migrating<T, C> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.value
-    }
 }
 
 /// Never prints the value.

@@ -71,6 +71,23 @@ impl<T, C: Column> Sealed<T, C> {
         self.open_in(keyring, &Self::context(row)?)
     }
 
+    /// [`Self::seal`] with the installed keyring ([`install`](crate::install)).
+    pub fn seal_installed<Q>(row: impl Into<RowKey>, value: &Q) -> Result<Self, Error>
+    where
+        T: Borrow<Q>,
+        Q: fieldcrypt::Encode + ?Sized,
+    {
+        Self::seal(&*crate::installed()?, row, value)
+    }
+
+    /// [`Self::open`] with the installed keyring ([`install`](crate::install)).
+    pub fn open_installed(&self, row: impl Into<RowKey>) -> Result<T, Error>
+    where
+        T: fieldcrypt::Decode,
+    {
+        self.open(&*crate::installed()?, row)
+    }
+
     /// Opens the value with a context built by the caller.
     pub fn open_in(&self, keyring: &Keyring, context: &Context) -> Result<T, Error>
     where
@@ -94,7 +111,8 @@ impl<T, C: Column> Sealed<T, C> {
 
     /// Parses a stored envelope (binary or text) into `C`'s storage form.
     pub fn parse(stored: &[u8]) -> Result<Self, Error> {
-        let envelope = Envelope::parse(stored).map_err(fieldcrypt::Error::from)?;
+        let envelope = Envelope::parse(stored)
+            .map_err(|e| Error::explain::<C>(stored, fieldcrypt::Error::from(e)))?;
         let stored = match C::STORAGE {
             Storage::Binary => Stored::Binary(envelope.to_binary()),
             Storage::Text => Stored::Text(envelope.to_text()),
@@ -152,5 +170,30 @@ where
 {
     fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
         Ok(Self::parse(&codec::decode::<DB>(value)?)?)
+    }
+}
+
+/// Opening a nullable sealed column (`Option<Sealed<T, C>>`) in one call: `None` stays `None`.
+///
+/// ```no_run
+/// use fieldcrypt_sqlx::prelude::*;
+/// fieldcrypt_sqlx::column!(pub Ssn = "users"."ssn");
+/// # fn demo(ssn: Option<Sealed<String, Ssn>>, id: i64) -> Result<(), fieldcrypt_sqlx::Error> {
+/// let ssn: Option<String> = ssn.open_installed(id)?;
+/// # Ok(()) }
+/// ```
+pub trait OptionalSealed<T> {
+    /// [`Sealed::open`] of the value, if there is one.
+    fn open(&self, keyring: &Keyring, row: impl Into<RowKey>) -> Result<Option<T>, Error>;
+    /// [`Sealed::open_installed`] of the value, if there is one.
+    fn open_installed(&self, row: impl Into<RowKey>) -> Result<Option<T>, Error>;
+}
+
+impl<T: fieldcrypt::Decode, C: Column> OptionalSealed<T> for Option<Sealed<T, C>> {
+    fn open(&self, keyring: &Keyring, row: impl Into<RowKey>) -> Result<Option<T>, Error> {
+        self.as_ref().map(|s| s.open(keyring, row)).transpose()
+    }
+    fn open_installed(&self, row: impl Into<RowKey>) -> Result<Option<T>, Error> {
+        self.as_ref().map(|s| s.open_installed(row)).transpose()
     }
 }

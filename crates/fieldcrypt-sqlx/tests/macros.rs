@@ -76,9 +76,12 @@ async fn query_macros_read_and_write_encrypted_columns() {
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!((ann.id, ann.email.as_str()), (1, "ann@example.org"));
     assert_eq!(
-        ann.notes.as_deref().map(String::as_str),
+        (ann.id, ann.email.plaintext().as_str()),
+        (1, "ann@example.org")
+    );
+    assert_eq!(
+        ann.notes.as_ref().map(|n| n.plaintext().as_str()),
         Some("prefers email")
     );
     assert_eq!(
@@ -115,7 +118,7 @@ async fn query_macros_read_and_write_encrypted_columns() {
     .unwrap();
     let found: Vec<i64> = candidates
         .into_iter()
-        .filter(|c| index.matches("bob@example.org", &c.email))
+        .filter(|c| index.matches("bob@example.org", c.email.plaintext()))
         .map(|c| c.id)
         .collect();
     assert_eq!(found, [2]);

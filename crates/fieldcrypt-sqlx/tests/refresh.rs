@@ -93,7 +93,7 @@ async fn transparent_columns_follow_a_rotation_made_by_another_process() {
             .fetch_all(&pool)
             .await
             .unwrap();
-    let notes: Vec<&str> = rows.iter().map(|(_, n)| n.as_str()).collect();
+    let notes: Vec<&str> = rows.iter().map(|(_, n)| n.plaintext().as_str()).collect();
     assert_eq!(notes, ["before", "after"]);
     let raw: Vec<u8> = sqlx::query_scalar("SELECT notes FROM patients WHERE id = 2")
         .fetch_one(&pool)

@@ -176,9 +176,31 @@ macro_rules! row_key_from_int {
                 Self(n.to_string())
             }
         }
+        /// As the value: a struct's `&row.id` works as well as `row.id`.
+        impl From<&$t> for RowKey {
+            fn from(n: &$t) -> Self {
+                Self(n.to_string())
+            }
+        }
     )*};
 }
 row_key_from_int!(i16, i32, i64, u16, u32, u64);
+
+/// A UUID as its lower-case hyphenated text (`0190a6e2-7c1b-7d3e-9f00-2a1b3c4d5e6f`), the form
+/// the column jobs and the CLI use for UUID keys.
+#[cfg(feature = "uuid")]
+impl From<uuid::Uuid> for RowKey {
+    fn from(id: uuid::Uuid) -> Self {
+        Self(id.hyphenated().to_string())
+    }
+}
+
+#[cfg(feature = "uuid")]
+impl From<&uuid::Uuid> for RowKey {
+    fn from(id: &uuid::Uuid) -> Self {
+        Self::from(*id)
+    }
+}
 
 fn check_name(name: &str, why: &'static str) -> Result<(), Error> {
     if name.is_empty() || name.len() > MAX_NAME_LEN {

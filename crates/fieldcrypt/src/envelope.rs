@@ -65,6 +65,13 @@ pub enum Suite {
     Xaes256Gcm = 0x02,
 }
 
+impl Default for Suite {
+    /// KC-XAES-256-GCM: a value opens under exactly one key.
+    fn default() -> Self {
+        Suite::KcXaes256Gcm
+    }
+}
+
 impl Suite {
     /// All suites.
     pub const ALL: [Suite; 2] = [Suite::KcXaes256Gcm, Suite::Xaes256Gcm];

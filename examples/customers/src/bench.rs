@@ -211,7 +211,8 @@ macro_rules! backend {
                     let name: Encrypted<String, BenchName> = row.try_get(1)?;
                     let email: Encrypted<String, BenchEmail> = row.try_get(2)?;
                     let notes: Encrypted<String, BenchNotes> = row.try_get(3)?;
-                    bytes += name.len() + email.len() + notes.len();
+                    bytes +=
+                        name.plaintext().len() + email.plaintext().len() + notes.plaintext().len();
                     n += 1;
                 }
                 check(n, bytes, rows)?;
@@ -250,7 +251,7 @@ macro_rules! backend {
                     let mut found = Vec::new();
                     for row in q.build().fetch_all(pool).await? {
                         let candidate: Encrypted<String, BenchEmail> = row.try_get(1)?;
-                        if index.matches(&wanted, &candidate) {
+                        if index.matches(&wanted, candidate.plaintext()) {
                             found.push(row.try_get::<i64, _>(0)?);
                         }
                     }

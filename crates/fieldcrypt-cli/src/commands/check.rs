@@ -132,8 +132,11 @@ pub(crate) fn run(arg: &KeyringArg, database_url: Option<&str>, unwrap: bool) ->
                     master.display()
                 );
             }
-            match fieldcrypt_kms::local::MasterKeyFile::open_configured(&master, &doc.kek.settings)
-            {
+            match fieldcrypt_kms::local::MasterKeyFile::open_configured(
+                &master,
+                &doc.kek.settings,
+                &arg.keyring,
+            ) {
                 Err(e) => found.problem(format!("master key: {e}")),
                 Ok(file) => {
                     ok("the master-key file is private and owned by this user");
@@ -250,7 +253,7 @@ fn remote(arg: &KeyringArg, doc: &fieldcrypt::KeyringDocument, found: &mut Findi
     }
     // Build the configured provider (no request is made) and compare, as opening does.
     let compared = keys::runtime().and_then(|runtime| {
-        let provider = keys::provider_for(doc, config, &runtime)?;
+        let provider = keys::provider_for(doc, &arg.keyring, config, &runtime)?;
         check_settings(&doc.kek.provider, &doc.kek.settings, provider.as_ref())?;
         Ok(())
     });

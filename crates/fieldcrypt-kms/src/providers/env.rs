@@ -18,8 +18,9 @@ use crate::provider::{KeyProvider, Settings, WrapContext};
 pub const PROVIDER: &str = "env";
 /// The setting that records the variable's name.
 pub const VARIABLE_SETTING: &str = "variable";
-/// The variable read when none is named.
-pub const DEFAULT_VARIABLE: &str = "FIELDCRYPT_MASTER_KEY";
+/// The variable read when none is named (the CLI's default too). Not `FIELDCRYPT_MASTER_KEY`,
+/// which names the local master-key *file*.
+pub const DEFAULT_VARIABLE: &str = "FIELDCRYPT_KEK";
 
 /// A KEK read from an environment variable.
 #[derive(Debug)]

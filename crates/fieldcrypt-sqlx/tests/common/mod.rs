@@ -231,19 +231,19 @@ macro_rules! backend_suite {
             insert_typed(&pool, table, &empty).await;
 
             let got = select_typed(&pool, table, 1).await;
-            assert_eq!(got.s.as_deref().map(String::as_str), Some("Zoë Ångström ✓"));
-            assert_eq!(got.st.as_deref().map(String::as_str), Some("text column"));
-            assert_eq!(got.b.as_deref(), Some(&vec![0, 1, 2, 255]));
-            assert_eq!(got.i.as_deref(), Some(&i64::MIN));
-            assert_eq!(got.f.as_deref(), Some(&-0.1));
-            assert_eq!(got.bo.as_deref(), Some(&true));
-            assert_eq!(got.da.as_deref(), Some(&Date::from_ymd(1969, 7, 20).unwrap()));
-            assert_eq!(got.ts.as_deref(), Some(&Timestamp::new(1_700_000_000, 123_456_789).unwrap()));
+            assert_eq!(got.s.as_ref().map(Encrypted::plaintext).map(String::as_str), Some("Zoë Ångström ✓"));
+            assert_eq!(got.st.as_ref().map(Encrypted::plaintext).map(String::as_str), Some("text column"));
+            assert_eq!(got.b.as_ref().map(Encrypted::plaintext), Some(&vec![0, 1, 2, 255]));
+            assert_eq!(got.i.as_ref().map(Encrypted::plaintext), Some(&i64::MIN));
+            assert_eq!(got.f.as_ref().map(Encrypted::plaintext), Some(&-0.1));
+            assert_eq!(got.bo.as_ref().map(Encrypted::plaintext), Some(&true));
+            assert_eq!(got.da.as_ref().map(Encrypted::plaintext), Some(&Date::from_ymd(1969, 7, 20).unwrap()));
+            assert_eq!(got.ts.as_ref().map(Encrypted::plaintext), Some(&Timestamp::new(1_700_000_000, 123_456_789).unwrap()));
             assert_eq!(
-                got.de.as_deref().map(Decimal::as_str),
+                got.de.as_ref().map(Encrypted::plaintext).map(Decimal::as_str),
                 Some("-12345678901234567890.000100")
             );
-            assert_eq!(got.j.as_deref().map(|j| &j.0), Some(&prefs));
+            assert_eq!(got.j.as_ref().map(Encrypted::plaintext).map(|j| &j.0), Some(&prefs));
 
             let none = select_typed(&pool, table, 2).await;
             assert!(none.s.is_none() && none.st.is_none() && none.b.is_none() && none.i.is_none());
@@ -299,7 +299,7 @@ macro_rules! backend_suite {
             let row = sqlx::query(&select).bind(1_i64).fetch_one(&pool).await.unwrap();
             assert_eq!(row.get::<Encrypted<String, S>, _>(0).into_inner(), "");
             assert_eq!(row.get::<Encrypted<String, St>, _>(1).into_inner(), "");
-            assert!(row.get::<Encrypted<Vec<u8>, B>, _>(2).is_empty());
+            assert!(row.get::<Encrypted<Vec<u8>, B>, _>(2).plaintext().is_empty());
             // An empty string is sealed like any other value, not stored empty: 7 header bytes,
             // a 24-byte nonce, the type tag, a 16-byte tag and a 32-byte commitment.
             let raw: Vec<u8> = sqlx::query_scalar(&D.sql(&format!("SELECT s FROM {table} WHERE id = 1")))
@@ -447,7 +447,11 @@ macro_rules! backend_suite {
                         let typed = column_error(&err).and_then(|e| e.crypto()).cloned();
                         match id {
                             3 => assert_eq!(typed, Some(fieldcrypt::Error::CannotOpen), "{err}"),
-                            4 => assert!(matches!(typed, Some(fieldcrypt::Error::Malformed(_))), "{err}"),
+                            // Not an envelope, and text: named as likely plaintext.
+                            4 => assert!(
+                                matches!(column_error(&err), Some(fieldcrypt_sqlx::Error::Plaintext { .. })),
+                                "{err}"
+                            ),
                             _ => panic!("row {id} should open: {err}"),
                         }
                     }
@@ -461,6 +465,52 @@ macro_rules! backend_suite {
                     (5, "user5@example.org".to_string()),
                 ]
             );
+        }
+
+        #[tokio::test]
+        async fn plaintext_and_a_binary_envelope_in_a_text_column_say_what_to_change() {
+            let Some(pool) = pool().await else { return };
+            installed_keyring();
+            let table = "fc_hints";
+            fresh_table(&pool, table, "id {bigint} PRIMARY KEY, email {text}").await;
+            let insert = D.sql(&format!("INSERT INTO {table} (id, email) VALUES (?, ?)"));
+            // The trap that remains: an explicit bind of the plain string.
+            sqlx::query(&insert).bind(1_i64).bind("ann@example.org").execute(&pool).await.unwrap();
+            // A binary-declared column type bound into a text column.
+            let second = sqlx::query(&insert).bind(2_i64).bind(Email::new("bob@example.org".to_owned())).execute(&pool).await;
+            if D.name == "MariaDB/MySQL" {
+                // MariaDB refuses the bytes in a utf8mb4 column (1366): loud, nothing stored.
+                assert!(second.is_err());
+            } else {
+                second.unwrap();
+            }
+            let rows = sqlx::query(&format!("SELECT id, email FROM {table} ORDER BY id"))
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            let read = |i: usize| rows[i].try_get::<Encrypted<String, Email>, _>(1);
+            let err = read(0).err().unwrap();
+            let message = err.to_string();
+            assert!(
+                matches!(column_error(&err), Some(fieldcrypt_sqlx::Error::Plaintext { .. })),
+                "{message}"
+            );
+            assert!(message.contains("looks like plaintext") && message.contains("fieldcrypt doctor"), "{message}");
+            assert!(!message.contains("ann@example.org"), "no plaintext in the message");
+            if D.name == "PostgreSQL" {
+                // PostgreSQL casts the bytea to text on assignment: `\xfc01...`.
+                let stored: String = sqlx::query_scalar(&format!("SELECT email FROM {table} WHERE id = 2"))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                assert!(stored.starts_with("\\xfc01"), "{stored}");
+                let err = read(1).err().unwrap();
+                assert!(
+                    matches!(column_error(&err), Some(fieldcrypt_sqlx::Error::BinaryAsText { .. })),
+                    "{err}"
+                );
+                assert!(err.to_string().contains("as Text"), "{err}");
+            }
         }
 
         #[tokio::test]
