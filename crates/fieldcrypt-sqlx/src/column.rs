@@ -55,10 +55,65 @@ pub trait Column: 'static {
 /// `column!(pub Name = "table"."column" as Text)` stores text envelopes (`text`, `VARCHAR`).
 /// On PostgreSQL a text column must be declared `as Text`: PostgreSQL would otherwise store the
 /// binary envelope as its hex text, which reads back only with a hint to fix the declaration.
+///
+/// With a blind index, `column!(pub Email = "users"."email", index "email_idx" (nfkc, trim,
+/// casefold), rows 100_000)` also gives `Email::indexed(value)` (the value and its index value,
+/// to bind into the column and the index column together, so they never drift apart on an
+/// insert or an update), `Email::search(query)` (a [`Search`](crate::index::Search) that binds
+/// as one parameter on every database and filters out the rows that share only the index value)
+/// and `Email::blind_index()`. The bits come from the planner for `rows` rows of distinct values
+/// ([`BlindIndex::planned`](crate::BlindIndex::planned)); all use the installed keyring.
 #[macro_export]
 macro_rules! column {
     ($(#[$meta:meta])* $vis:vis $name:ident = $table:literal . $column:literal) => {
         $crate::column!($(#[$meta])* $vis $name = $table . $column as Binary);
+    };
+    ($(#[$meta:meta])* $vis:vis $name:ident = $table:literal . $column:literal,
+        index $index:literal ($($norm:ident),* $(,)?), rows $rows:expr $(,)?) => {
+        $crate::column!($(#[$meta])* $vis $name = $table . $column as Binary,
+            index $index ($($norm),*), rows $rows);
+    };
+    ($(#[$meta:meta])* $vis:vis $name:ident = $table:literal . $column:literal as $storage:ident,
+        index $index:literal ($($norm:ident),* $(,)?), rows $rows:expr $(,)?) => {
+        $crate::column!($(#[$meta])* $vis $name = $table . $column as $storage);
+
+        #[allow(dead_code)]
+        impl $name {
+            /// This column's blind index, its bits planned for the expected rows.
+            $vis fn blind_index() -> ::core::result::Result<&'static $crate::BlindIndex, $crate::Error> {
+                static INDEX: ::std::sync::OnceLock<::core::option::Option<$crate::BlindIndex>> =
+                    ::std::sync::OnceLock::new();
+                let build = || -> ::core::result::Result<$crate::BlindIndex, $crate::Error> {
+                    let normalizers = $crate::__fieldcrypt::Normalizer::parse_list(
+                        ::core::stringify!($($norm),*),
+                    )?;
+                    $crate::BlindIndex::planned($table, $column, $index, normalizers, $rows)
+                };
+                match INDEX.get_or_init(|| build().ok()) {
+                    ::core::option::Option::Some(index) => ::core::result::Result::Ok(index),
+                    // Refused at first use (too few rows for a safe index, say): the error, every
+                    // time.
+                    ::core::option::Option::None => build().map(|index| &*::std::boxed::Box::leak(::std::boxed::Box::new(index))),
+                }
+            }
+
+            /// The value for this column and its index value, under the installed keyring:
+            /// bind both, `.bind(email).bind(email_idx)`, in every insert and update.
+            $vis fn indexed<T: ::core::convert::AsRef<str>>(
+                value: T,
+            ) -> ::core::result::Result<($crate::Encrypted<T, $name>, $crate::IndexValue), $crate::Error> {
+                let index = Self::blind_index()?.value_installed(value.as_ref())?;
+                ::core::result::Result::Ok(($crate::Encrypted::new(value), index))
+            }
+
+            /// Looks `query` up through the blind index (see [`Search`](
+            /// $crate::index::Search)), under the installed keyring.
+            $vis fn search(
+                query: &str,
+            ) -> ::core::result::Result<$crate::index::Search<'static>, $crate::Error> {
+                Self::blind_index()?.search_installed(query)
+            }
+        }
     };
     ($(#[$meta:meta])* $vis:vis $name:ident = $table:literal . $column:literal as $storage:ident) => {
         $(#[$meta])*

@@ -17,6 +17,7 @@
 
 use std::sync::Arc;
 
+use fieldcrypt::blind_index::planner;
 use fieldcrypt::{BlindIndexer, IndexDefinition, KeyId, KeyState, Keyring};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -43,9 +44,77 @@ impl BlindIndex {
         Ok(Self { definition })
     }
 
+    /// An index over a column expected to hold about `rows` rows of mostly distinct values (an
+    /// email, a national id number), with the bits the planner picks for that many
+    /// ([`fieldcrypt::blind_index::planner`]): 8 for 1,000 rows, 15 for 100,000, 18 for
+    /// 1,000,000. Take the size the table will have soon rather than today's: fewer rows than
+    /// planned make each index value stand for fewer plaintexts. Re-index with more bits
+    /// (`fieldcrypt reindex`) when the table has grown past it.
+    pub fn planned(
+        table: &str,
+        column: &str,
+        name: &str,
+        normalizers: impl IntoIterator<Item = fieldcrypt::Normalizer>,
+        rows: u64,
+    ) -> Result<Self, Error> {
+        let plan = planner::plan(rows, rows, 0)?;
+        Self::new(IndexDefinition::new(table, column, name, plan.bits).normalized(normalizers))
+    }
+
+    /// Checks the index's bits against the planner for a table of `rows` rows of distinct values
+    /// and logs a warning (`tracing`, target `fieldcrypt_sqlx::index`) when they contradict it:
+    /// more bits than planned single out plaintexts; far fewer make every lookup read many rows.
+    pub fn expecting_rows(self, rows: u64) -> Self {
+        if let Some(warning) = self.bits_warning(rows) {
+            tracing::warn!(target: "fieldcrypt_sqlx::index", "{warning}");
+        }
+        self
+    }
+
+    /// What [`Self::expecting_rows`] warns about, if anything.
+    pub fn bits_warning(&self, rows: u64) -> Option<String> {
+        let bits = self.definition.bits;
+        let name = &self.definition.name;
+        match planner::plan(rows, rows, 0) {
+            Err(_) => Some(format!(
+                "blind index {name}: {rows} rows are too few for any safe index; each value would single out a plaintext"
+            )),
+            Ok(plan) if bits > plan.bits => Some(format!(
+                "blind index {name}: {bits} bits for about {rows} rows; the planner says {} (more bits single out plaintexts)",
+                plan.bits
+            )),
+            Ok(plan) if bits + 4 < plan.bits => Some(format!(
+                "blind index {name}: {bits} bits for about {rows} rows; the planner says {} (each lookup reads about {:.0} rows)",
+                plan.bits,
+                rows as f64 / f64::from(bits).exp2()
+            )),
+            Ok(_) => None,
+        }
+    }
+
     /// The definition.
     pub fn definition(&self) -> &IndexDefinition {
         &self.definition
+    }
+
+    /// Looking `query` up: the index values to match (under every root the keyring holds) and the
+    /// filter that drops the rows sharing only the index value. See [`Search`].
+    pub fn search(&self, keyring: &Keyring, query: &str) -> Result<Search<'_>, Error> {
+        Ok(Search {
+            index: self,
+            lookup: self.lookup(keyring, query)?,
+            query: zeroize::Zeroizing::new(self.definition.normalize(query).into_owned()),
+        })
+    }
+
+    /// [`Self::search`] with the installed keyring.
+    pub fn search_installed(&self, query: &str) -> Result<Search<'_>, Error> {
+        self.search(&*crate::installed()?, query)
+    }
+
+    /// The index value of `value` under the installed keyring's primary root.
+    pub fn value_installed(&self, value: &str) -> Result<IndexValue, Error> {
+        self.value(&*crate::installed()?, value)
     }
 
     /// The index value of `value` under the keyring's primary index root: what to write.
@@ -219,4 +288,93 @@ pub struct IndexPair {
     /// Under the newest other root still held: the second index column, `None` (NULL) once
     /// no other root is held.
     pub previous: Option<IndexValue>,
+}
+
+/// A lookup by a blind index, in a form each database takes as one ordinary parameter, so it
+/// fits `query_as` and `query_as!` without a `QueryBuilder`:
+///
+/// | database | condition | bind |
+/// | --- | --- | --- |
+/// | PostgreSQL | `email_idx = ANY($1)` | [`Search::ints`] |
+/// | SQLite | `email_idx IN (SELECT value FROM json_each(?))` | [`Search::json`] |
+/// | MySQL, MariaDB | `email_idx IN (SELECT v FROM JSON_TABLE(?, '$[*]' COLUMNS (v BIGINT PATH '$')) AS j)` | [`Search::json`] |
+///
+/// The index is truncated on purpose, so the rows found include some with other values:
+/// [`Search::keep`] drops them once they are decrypted. Debug shows neither the query nor the
+/// index values.
+pub struct Search<'a> {
+    index: &'a BlindIndex,
+    lookup: IndexLookup,
+    /// The query, normalised as the index normalises.
+    query: zeroize::Zeroizing<String>,
+}
+
+impl core::fmt::Debug for Search<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Search")
+            .field("index", &self.index.definition.name)
+            .field("values", &self.lookup.values.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Search<'_> {
+    /// The index values, primary root first.
+    pub fn values(&self) -> &[IndexValue] {
+        self.lookup.values()
+    }
+
+    /// The index values as integers: bind as PostgreSQL's `= ANY($1)` array.
+    pub fn ints(&self) -> Vec<i64> {
+        self.lookup.values().iter().map(|v| v.get()).collect()
+    }
+
+    /// The index values as a JSON array text (`[123,456]`): bind for SQLite's `json_each(?)` or
+    /// MySQL's and MariaDB's `JSON_TABLE(?, ...)`.
+    pub fn json(&self) -> String {
+        let ints: Vec<String> = self.ints().iter().map(ToString::to_string).collect();
+        format!("[{}]", ints.join(","))
+    }
+
+    /// The [`IndexLookup`], for a `QueryBuilder` (`push_match`).
+    pub fn lookup(&self) -> &IndexLookup {
+        &self.lookup
+    }
+
+    /// Whether a decrypted `candidate` is the value looked up (equal once normalised).
+    pub fn matches(&self, candidate: &str) -> bool {
+        self.index.definition.normalize(candidate) == self.query.as_str()
+    }
+
+    /// The rows whose decrypted value (`plaintext(row)`) is the value looked up.
+    pub fn keep<R>(&self, rows: Vec<R>, plaintext: impl Fn(&R) -> &str) -> Vec<R> {
+        rows.into_iter()
+            .filter(|row| self.matches(plaintext(row)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn planned_bits_and_the_warnings_that_contradict_them() {
+        let planned = |rows| {
+            BlindIndex::planned("t", "c", "c_idx", [], rows)
+                .unwrap()
+                .definition()
+                .bits
+        };
+        assert_eq!((planned(1_000), planned(100_000), planned(1_000_000)), (8, 15, 18));
+        assert!(BlindIndex::planned("t", "c", "c_idx", [], 3).is_err());
+        let sixteen = BlindIndex::new(IndexDefinition::new("t", "c", "c_idx", 16)).unwrap();
+        assert!(sixteen.bits_warning(1_000).unwrap().contains("the planner says 8"));
+        assert!(sixteen.bits_warning(100_000).unwrap().contains("the planner says 15"));
+        assert!(sixteen.bits_warning(200_000).is_none());
+        assert!(sixteen.bits_warning(1_000_000).is_none());
+        assert!(sixteen.bits_warning(100_000_000).unwrap().contains("each lookup reads"));
+        assert!(sixteen.bits_warning(3).unwrap().contains("too few"));
+    }
 }

@@ -513,6 +513,48 @@ macro_rules! backend_suite {
             }
         }
 
+        mod searchable {
+            fieldcrypt_sqlx::column!(pub UserEmail = "fc_search"."email",
+                index "email_idx" (nfkc, trim, casefold), rows 1_000);
+        }
+
+        #[tokio::test]
+        async fn a_search_binds_as_one_parameter_and_keeps_only_the_value_looked_up() {
+            use searchable::UserEmail;
+            let Some(pool) = pool().await else { return };
+            installed_keyring();
+            let table = "fc_search_one";
+            fresh_table(&pool, table, "id {bigint} PRIMARY KEY, email {blob}, email_idx {bigint}").await;
+            assert_eq!(UserEmail::blind_index().unwrap().definition().bits, 8, "the planner's bits for 1,000 rows");
+            for id in 1..=300_i64 {
+                let (email, email_idx) = UserEmail::indexed(format!("Customer{id}@Example.org")).unwrap();
+                sqlx::query(&D.sql(&format!("INSERT INTO {table} (id, email, email_idx) VALUES (?, ?, ?)")))
+                    .bind(id)
+                    .bind(email)
+                    .bind(email_idx)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            let search = UserEmail::search("  CUSTOMER42@example.ORG ").unwrap();
+            // One text parameter on every database (PostgreSQL also takes `= ANY($1)` with
+            // `search.ints()`: tests/postgres.rs).
+            let sql = match D.name {
+                "PostgreSQL" => "SELECT id, email FROM fc_search_one WHERE email_idx IN \
+                     (SELECT value::int8 FROM json_array_elements_text($1::json))",
+                "SQLite" => "SELECT id, email FROM fc_search_one WHERE email_idx IN (SELECT value FROM json_each(?))",
+                _ => "SELECT id, email FROM fc_search_one WHERE email_idx IN \
+                     (SELECT v FROM JSON_TABLE(?, '$[*]' COLUMNS (v BIGINT PATH '$')) AS j)",
+            };
+            let rows: Vec<(i64, Encrypted<String, UserEmail>)> =
+                sqlx::query_as(sql).bind(search.json()).fetch_all(&pool).await.unwrap();
+            assert!(!rows.is_empty());
+            let kept = search.keep(rows, |(_, email)| email.plaintext().as_str());
+            let ids: Vec<i64> = kept.iter().map(|(id, _)| *id).collect();
+            assert_eq!(ids, [42]);
+            assert!(!format!("{search:?}").contains("42"), "no query in Debug");
+        }
+
         #[tokio::test]
         async fn keyring_in_the_keys_table_is_written_compare_and_swap() {
             use fieldcrypt_kms::local::MasterKeyFile;
