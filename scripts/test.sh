@@ -85,6 +85,24 @@ for url in "sqlite://$demo_dir/customers.db?mode=rwc" \
     echo "demo ok: ${url%%\?*}"
 done
 
+say "your first app (crates/fieldcrypt-sqlx/examples/first_app.rs) on SQLite, PostgreSQL and MariaDB"
+for url in "sqlite://$demo_dir/first-app.db?mode=rwc" \
+    "${FIELDCRYPT_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}" \
+    "${FIELDCRYPT_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"; do
+    # Twice: the first run creates the keyring and its master key, the second reopens them.
+    for run in 1 2; do
+        if ! out="$(FIELDCRYPT_MASTER_KEY="$demo_dir/first-app-master.key" FIRST_APP_DIR="$demo_dir/first-app" \
+            DATABASE_URL="$url" target/debug/examples/first_app 2>&1)"; then
+            case "$url" in
+                sqlite*) echo "$out" >&2; exit 1 ;;
+                *) echo "$out" >&2; missing "database for the first app at ${url%%@*}@…"; break ;;
+            esac
+        fi
+        grep -q 'found "  BOB@example.ORG ": user 2' <<<"$out" || { echo "$out" >&2; echo "first app output incomplete" >&2; exit 1; }
+    done
+    echo "first app ok: ${url%%\?*}"
+done
+
 say "rust tests (vector counts are printed as 'vectors: ...')"
 cargo test --workspace --doc --locked
 cargo test --workspace --all-targets --locked -- --nocapture 2>&1 | grep -v '^test .* \.\.\. ok$'

@@ -130,14 +130,17 @@ macro_rules! column {
 
             /// `value` sealed for this column of row `row` (explicit mode):
             /// `.bind(Ssn::seal(&keyring, id, "078-05-1120")?)`.
-            $vis fn seal<T, Q>(
+            /// The sealed value opens as `Q`'s owned type (`&str`: `String`).
+            $vis fn seal<Q>(
                 keyring: &$crate::__fieldcrypt::Keyring,
                 row: impl ::core::convert::Into<$crate::__fieldcrypt::RowKey>,
                 value: &Q,
-            ) -> ::core::result::Result<$crate::Sealed<T, $name>, $crate::Error>
+            ) -> ::core::result::Result<
+                $crate::Sealed<<Q as ::std::borrow::ToOwned>::Owned, $name>,
+                $crate::Error,
+            >
             where
-                T: ::core::borrow::Borrow<Q>,
-                Q: $crate::__fieldcrypt::Encode + ?::core::marker::Sized,
+                Q: $crate::__fieldcrypt::Encode + ::std::borrow::ToOwned + ?::core::marker::Sized,
             {
                 $crate::Sealed::seal(keyring, row, value)
             }

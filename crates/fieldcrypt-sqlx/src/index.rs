@@ -367,14 +367,32 @@ mod tests {
                 .definition()
                 .bits
         };
-        assert_eq!((planned(1_000), planned(100_000), planned(1_000_000)), (8, 15, 18));
+        assert_eq!(
+            (planned(1_000), planned(100_000), planned(1_000_000)),
+            (8, 15, 18)
+        );
         assert!(BlindIndex::planned("t", "c", "c_idx", [], 3).is_err());
         let sixteen = BlindIndex::new(IndexDefinition::new("t", "c", "c_idx", 16)).unwrap();
-        assert!(sixteen.bits_warning(1_000).unwrap().contains("the planner says 8"));
-        assert!(sixteen.bits_warning(100_000).unwrap().contains("the planner says 15"));
+        assert!(
+            sixteen
+                .bits_warning(1_000)
+                .unwrap()
+                .contains("the planner says 8")
+        );
+        assert!(
+            sixteen
+                .bits_warning(100_000)
+                .unwrap()
+                .contains("the planner says 15")
+        );
         assert!(sixteen.bits_warning(200_000).is_none());
         assert!(sixteen.bits_warning(1_000_000).is_none());
-        assert!(sixteen.bits_warning(100_000_000).unwrap().contains("each lookup reads"));
+        assert!(
+            sixteen
+                .bits_warning(100_000_000)
+                .unwrap()
+                .contains("each lookup reads")
+        );
         assert!(sixteen.bits_warning(3).unwrap().contains("too few"));
     }
 }

@@ -124,9 +124,9 @@ pub use fieldcrypt;
 /// The key providers and keyring stores.
 pub use fieldcrypt_kms;
 
-/// One `use` for an application: `use fieldcrypt_sqlx::prelude::*;`.
+/// One `use` for an application: `use fieldcrypt_sqlx::prelude::*;`. (The `column!` macro is
+/// written `fieldcrypt_sqlx::column!`: a glob import of it would clash with `std::column!`.)
 pub mod prelude {
-    pub use crate::column;
     pub use crate::index::{BlindIndex, IndexLookup, IndexValue};
     pub use crate::installed::{install, install_local, installed};
     pub use crate::sealed::OptionalSealed;
