@@ -34,7 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let keyring = install_local(format!("{dir}/keyring.json"))?; // fieldcrypt
 
     sqlx::query(sql.create).execute(&pool).await?;
-    sqlx::query(&format!("DELETE FROM users WHERE id <= 3"))
+    sqlx::query("DELETE FROM users WHERE id <= 3")
         .execute(&pool)
         .await?;
     for (id, address, ssn) in [
