@@ -27,6 +27,9 @@ cargo build --workspace --all-targets --locked
 say "clippy (all features: the Vault and AWS KMS providers in the CLI too)"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
+say "rustdoc: no broken or ambiguous links"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+
 say "build cost: the default fieldcrypt binary pulls in no HTTP client and no AWS SDK"
 if cargo tree -p fieldcrypt-cli -p fieldcrypt-sqlx -e normal --prefix none --locked | grep -E '^(reqwest|hyper|aws-sdk-kms|aws-config|aws-smithy-runtime) '; then
     echo "the default build of fieldcrypt-cli or fieldcrypt-sqlx depends on the crates above" >&2
@@ -108,6 +111,10 @@ cargo test --workspace --doc --locked
 cargo test --workspace --all-targets --locked -- --nocapture 2>&1 | grep -v '^test .* \.\.\. ok$'
 status="${PIPESTATUS[0]}"
 [[ "$status" == 0 ]] || exit "$status"
+
+say "the fieldcrypt-sqlx suite again on sqlx 0.9 (crates/fieldcrypt-sqlx/sqlx09, outside the workspace)"
+cargo test --manifest-path crates/fieldcrypt-sqlx/sqlx09/Cargo.toml --locked -- --nocapture 2>&1 | grep -v '^test .* \.\.\. ok$'
+[[ "${PIPESTATUS[0]}" == 0 ]] || exit 1
 
 say "query! macros: the cached query data matches the live PostgreSQL schema"
 if command -v psql >/dev/null; then

@@ -9,7 +9,7 @@
 //! `SECRET_KEY`) over `CRYPTOGRAPHY_SALT` (default `django-cryptography`), 30,000 iterations;
 //! the HMAC key is the raw UTF-8 of `SECRET_KEY`, not derived, even when `CRYPTOGRAPHY_KEY` is
 //! set. The plaintext is a pickle of the field's Python value, read by the restricted
-//! [`unpickle`](crate::pickle::unpickle). The HMAC is checked, in constant time, before anything
+//! [`unpickle`]. The HMAC is checked, in constant time, before anything
 //! is decrypted or unpickled.
 
 use core::num::NonZeroU32;

@@ -4,10 +4,10 @@
 //! sit next to the data in the clear.
 //!
 //! - [`KeyProvider`]: wraps a keyring's KEK. In this crate, each behind its own feature:
-//!   [`local`] (a master-key file, default), [`providers::env`] (an environment variable) and
-//!   [`providers::passphrase`] (Argon2id). AWS KMS and Vault/OpenBao Transit are separate
-//!   crates (`fieldcrypt-kms-aws`, `fieldcrypt-kms-vault`), so the default build pulls in no
-//!   HTTP client or cloud SDK.
+//!   [`local`] (a master-key file, default), `providers::env` (an environment variable, feature
+//!   `env`) and `providers::passphrase` (Argon2id, feature `passphrase`). AWS KMS and
+//!   Vault/OpenBao Transit are separate crates (`fieldcrypt-kms-aws`, `fieldcrypt-kms-vault`), so
+//!   the default build pulls in no HTTP client or cloud SDK.
 //! - [`UnlockedKeyring`]: the two-level scheme (FORMAT.md section 10.5): the provider wraps a
 //!   per-document KEK, which wraps every data key and keys the document MAC. One provider call
 //!   opens a keyring however many keys it holds; a rewrap changes one value and no data row.

@@ -3,7 +3,7 @@
 //! Online, crash-safe jobs over existing columns, for PostgreSQL, MySQL/MariaDB and SQLite:
 //! encrypt a plaintext column (in place or into another column), rotate envelopes to the primary
 //! key, and decrypt back to plaintext for a rollback. The `fieldcrypt` command drives them
-//! (`encrypt-column`, `rotate`, `decrypt-column`), and [`doctor`] reports what state a table's
+//! (`encrypt-column`, `rotate`, `decrypt-column`), and [`doctor()`] reports what state a table's
 //! encrypted columns are in.
 //!
 //! How a job stays safe while the application keeps writing:

@@ -34,6 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let keyring = install_local(format!("{dir}/keyring.json"))?; // fieldcrypt
 
     sqlx::query(sql.create).execute(&pool).await?;
+    sqlx::query(sql.index).execute(&pool).await?;
     sqlx::query("DELETE FROM users WHERE id <= 3")
         .execute(&pool)
         .await?;
@@ -92,6 +93,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// The app's SQL, per database (the app's own business: nothing here is fieldcrypt's).
 struct Sql {
     create: &'static str,
+    index: &'static str,
     insert: &'static str,
     find: &'static str,
 }
@@ -101,18 +103,21 @@ impl Sql {
         if url.starts_with("postgres") {
             Sql {
                 create: "CREATE TABLE IF NOT EXISTS users (id BIGINT PRIMARY KEY, email BYTEA NOT NULL, email_idx BIGINT NOT NULL, ssn BYTEA)",
+                index: "CREATE INDEX IF NOT EXISTS users_email_idx ON users (email_idx)",
                 insert: "INSERT INTO users (id, email, email_idx, ssn) VALUES ($1, $2, $3, $4)",
                 find: "SELECT id, email, ssn FROM users WHERE email_idx IN (SELECT value::int8 FROM json_array_elements_text($1::json))",
             }
         } else if url.starts_with("mysql") || url.starts_with("mariadb") {
             Sql {
-                create: "CREATE TABLE IF NOT EXISTS users (id BIGINT PRIMARY KEY, email BLOB NOT NULL, email_idx BIGINT NOT NULL, ssn BLOB)",
+                create: "CREATE TABLE IF NOT EXISTS users (id BIGINT PRIMARY KEY, email BLOB NOT NULL, email_idx BIGINT NOT NULL, ssn BLOB, INDEX users_email_idx (email_idx))",
+                index: "SELECT 1",
                 insert: "INSERT INTO users (id, email, email_idx, ssn) VALUES (?, ?, ?, ?)",
                 find: "SELECT id, email, ssn FROM users WHERE email_idx IN (SELECT v FROM JSON_TABLE(?, '$[*]' COLUMNS (v BIGINT PATH '$')) AS j)",
             }
         } else {
             Sql {
                 create: "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, email BLOB NOT NULL, email_idx BIGINT NOT NULL, ssn BLOB)",
+                index: "CREATE INDEX IF NOT EXISTS users_email_idx ON users (email_idx)",
                 insert: "INSERT INTO users (id, email, email_idx, ssn) VALUES (?, ?, ?, ?)",
                 find: "SELECT id, email, ssn FROM users WHERE email_idx IN (SELECT value FROM json_each(?))",
             }

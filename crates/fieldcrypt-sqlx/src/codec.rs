@@ -58,7 +58,7 @@ pub(crate) enum Stored {
 
 pub(crate) fn encode<'q, DB: Database>(
     stored: Stored,
-    buf: &mut <DB as Database>::ArgumentBuffer<'q>,
+    buf: &mut crate::compat::ArgumentBuffer<'q, DB>,
 ) -> Result<IsNull, BoxDynError>
 where
     Vec<u8>: Encode<'q, DB>,

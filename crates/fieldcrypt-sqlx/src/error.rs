@@ -86,8 +86,9 @@ impl Error {
 /// The fieldcrypt error behind a `sqlx::Error`, if there is one: a value that did not open
 /// (`ColumnDecode`, reading). A value that could not be sealed while binding (`query().bind()`)
 /// reaches sqlx 0.8 as `Encode` with the error already turned into text, so this returns `None`
-/// there and the message is in `err.to_string()`; seal explicitly before the query (the column's
-/// `seal`) to get a typed error.
+/// there and the message is in `err.to_string()`. The usual cause, no keyring installed, is best
+/// caught at start-up (`installed()?` right after installing); explicit columns seal before the
+/// query (`Sealed::seal`) and get typed errors there.
 ///
 /// ```
 /// # fn handle(err: sqlx::Error) {

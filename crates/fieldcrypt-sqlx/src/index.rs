@@ -21,7 +21,7 @@ use fieldcrypt::blind_index::planner;
 use fieldcrypt::{BlindIndexer, IndexDefinition, KeyId, KeyState, Keyring};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::{Database, Decode, Encode, QueryBuilder, Type};
+use sqlx::{Database, Decode, Encode, Type};
 
 use crate::error::Error;
 
@@ -233,7 +233,7 @@ where
 {
     fn encode_by_ref(
         &self,
-        buf: &mut <DB as Database>::ArgumentBuffer<'q>,
+        buf: &mut crate::compat::ArgumentBuffer<'q, DB>,
     ) -> Result<IsNull, BoxDynError> {
         <i64 as Encode<'q, DB>>::encode(self.0, buf)
     }
@@ -266,7 +266,7 @@ impl IndexLookup {
     /// `"c.email_idx"` with a table alias), never a value that came from input.
     pub fn push_match<'args, DB: Database>(
         &self,
-        query: &mut QueryBuilder<'args, DB>,
+        query: &mut crate::compat::QueryBuilder<'args, DB>,
         column: &'static str,
     ) where
         IndexValue: Encode<'args, DB> + Type<DB>,

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use fieldcrypt::KeyringDocument;
 use fieldcrypt_kms::{KeyringStore, KmsError, ManagedKeyring, Stored, Version};
-use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
+use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, Pool, Row, Type};
 
 /// The table's name.
 pub const TABLE: &str = "fieldcrypt_keys";
@@ -78,7 +78,7 @@ impl<DB> TableStore<DB>
 where
     DB: Database,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> crate::compat::Arguments<'q, DB>: crate::compat::IntoArguments<'q, DB>,
     for<'q> i64: Type<DB> + Encode<'q, DB> + Decode<'q, DB>,
     for<'q> String: Type<DB> + Encode<'q, DB> + Decode<'q, DB>,
     usize: ColumnIndex<DB::Row>,
@@ -146,7 +146,7 @@ impl<DB> KeyringStore for TableStore<DB>
 where
     DB: Database,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> crate::compat::Arguments<'q, DB>: crate::compat::IntoArguments<'q, DB>,
     for<'q> i64: Type<DB> + Encode<'q, DB> + Decode<'q, DB>,
     for<'q> String: Type<DB> + Encode<'q, DB> + Decode<'q, DB>,
     usize: ColumnIndex<DB::Row>,
@@ -157,7 +157,7 @@ where
 
     async fn load(&self) -> Result<Option<Stored>, KmsError> {
         let sql = self.sql("SELECT version, document FROM fieldcrypt_keys WHERE name = ?");
-        let row = sqlx::query::<DB>(&sql)
+        let row = sqlx::query::<DB>(crate::compat::dynamic(&sql))
             .bind(self.name.clone())
             .fetch_optional(&self.pool)
             .await
@@ -187,7 +187,7 @@ where
             None => {
                 let sql = self
                     .sql("INSERT INTO fieldcrypt_keys (name, version, document) VALUES (?, ?, ?)");
-                match sqlx::query::<DB>(&sql)
+                match sqlx::query::<DB>(crate::compat::dynamic(&sql))
                     .bind(self.name.clone())
                     .bind(1_i64)
                     .bind(text)
@@ -213,7 +213,7 @@ where
                     "UPDATE fieldcrypt_keys SET document = ?, version = ?, updated_at = CURRENT_TIMESTAMP \
                      WHERE name = ? AND version = ?",
                 );
-                sqlx::query::<DB>(&update)
+                sqlx::query::<DB>(crate::compat::dynamic(&update))
                     .bind(text.clone())
                     .bind(next)
                     .bind(self.name.clone())
@@ -223,7 +223,7 @@ where
                     .map_err(failed)?;
                 let select =
                     self.sql("SELECT version, document FROM fieldcrypt_keys WHERE name = ?");
-                let row = sqlx::query::<DB>(&select)
+                let row = sqlx::query::<DB>(crate::compat::dynamic(&select))
                     .bind(self.name.clone())
                     .fetch_optional(&mut *tx)
                     .await

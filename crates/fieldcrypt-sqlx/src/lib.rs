@@ -2,7 +2,7 @@
 //!
 //! Encrypted columns for [sqlx](https://docs.rs/sqlx) on Postgres, SQLite and MySQL/MariaDB: the
 //! application marks fields as encrypted and reads and writes plain values; the database holds
-//! only [fieldcrypt](fieldcrypt) envelopes, each bound to its table and column (and, in explicit
+//! only [`fieldcrypt`] envelopes, each bound to its table and column (and, in explicit
 //! mode, its row), plus blind indexes for equality search.
 //!
 //! The types are generic over `sqlx::Database`, implemented through sqlx's own `Vec<u8>`,
@@ -105,9 +105,19 @@
 
 #![forbid(unsafe_code)]
 
+// With both version features on (`--all-features`), sqlx 0.8 is used: an application on 0.9
+// sets `default-features = false, features = ["sqlx-09"]`.
+#[cfg(not(any(feature = "sqlx-08", feature = "sqlx-09")))]
+compile_error!("fieldcrypt-sqlx: enable a sqlx version: the feature `sqlx-08` or `sqlx-09`");
+
+// Under `sqlx-09` the dependency is named `sqlx09`; this crate's code says `sqlx` either way.
+#[cfg(all(feature = "sqlx-09", not(feature = "sqlx-08")))]
+extern crate sqlx09 as sqlx;
+
 mod bulk;
 mod codec;
 pub mod column;
+pub mod compat;
 mod encrypted;
 mod error;
 pub mod index;

@@ -158,7 +158,7 @@ where
 {
     fn encode_by_ref(
         &self,
-        buf: &mut <DB as Database>::ArgumentBuffer<'q>,
+        buf: &mut crate::compat::ArgumentBuffer<'q, DB>,
     ) -> Result<IsNull, BoxDynError> {
         codec::encode::<DB>(seal_for::<T, C>(&self.value)?, buf)
     }

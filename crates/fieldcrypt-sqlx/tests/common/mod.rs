@@ -13,6 +13,43 @@ use std::sync::{Arc, OnceLock};
 
 use fieldcrypt::{Keyring, Suite};
 
+/// `sqlx::query`, `query_as` and `query_scalar` for the SQL this suite assembles, on either
+/// sqlx version (0.9 takes dynamic SQL only as `AssertSqlSafe`): the suite runs on both.
+pub mod q {
+    use fieldcrypt_sqlx::compat::Arguments;
+    use sqlx::query::{Query, QueryAs, QueryScalar};
+    use sqlx::{Database, FromRow};
+
+    #[cfg(not(all(feature = "sqlx-09", not(feature = "sqlx-08"))))]
+    fn sql(sql: &str) -> &str {
+        sql
+    }
+    #[cfg(all(feature = "sqlx-09", not(feature = "sqlx-08")))]
+    fn sql(sql: &str) -> sqlx::AssertSqlSafe<String> {
+        sqlx::AssertSqlSafe(sql.to_owned())
+    }
+
+    pub fn query<'q, DB: Database>(text: &'q str) -> Query<'q, DB, Arguments<'q, DB>> {
+        sqlx::query(sql(text))
+    }
+
+    pub fn query_as<'q, DB, O>(text: &'q str) -> QueryAs<'q, DB, O, Arguments<'q, DB>>
+    where
+        DB: Database,
+        O: for<'r> FromRow<'r, DB::Row>,
+    {
+        sqlx::query_as(sql(text))
+    }
+
+    pub fn query_scalar<'q, DB, O>(text: &'q str) -> QueryScalar<'q, DB, O, Arguments<'q, DB>>
+    where
+        DB: Database,
+        (O,): for<'r> FromRow<'r, DB::Row>,
+    {
+        sqlx::query_scalar(sql(text))
+    }
+}
+
 /// SQL spelling that differs between the databases.
 pub struct Dialect {
     pub name: &'static str,
@@ -119,8 +156,8 @@ macro_rules! backend_suite {
         }
 
         async fn fresh_table(pool: &Pool<$db>, name: &str, columns: &str) {
-            sqlx::query(&format!("DROP TABLE IF EXISTS {name}")).execute(pool).await.unwrap();
-            sqlx::query(&D.sql(&format!("CREATE TABLE {name} ({columns})")))
+            q::query(&format!("DROP TABLE IF EXISTS {name}")).execute(pool).await.unwrap();
+            q::query(&D.sql(&format!("CREATE TABLE {name} ({columns})")))
                 .execute(pool)
                 .await
                 .unwrap();
@@ -170,7 +207,7 @@ macro_rules! backend_suite {
             i {blob}, f {blob}, bo {blob}, da {blob}, ts {blob}, de {blob}, j {blob}";
 
         async fn insert_typed(pool: &Pool<$db>, table: &str, row: &Typed) {
-            sqlx::query(&D.sql(&format!(
+            q::query(&D.sql(&format!(
                 "INSERT INTO {table} (id, s, st, b, i, f, bo, da, ts, de, j) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             )))
             .bind(row.id)
@@ -190,7 +227,7 @@ macro_rules! backend_suite {
         }
 
         async fn select_typed(pool: &Pool<$db>, table: &str, id: i64) -> Typed {
-            sqlx::query_as(&D.sql(&format!(
+            q::query_as(&D.sql(&format!(
                 "SELECT id, s, st, b, i, f, bo, da, ts, de, j FROM {table} WHERE id = ?"
             )))
             .bind(id)
@@ -250,7 +287,7 @@ macro_rules! backend_suite {
             assert!(none.f.is_none() && none.bo.is_none() && none.da.is_none());
             assert!(none.ts.is_none() && none.de.is_none() && none.j.is_none());
             for column in ["s", "st", "b", "i", "j"] {
-                let nulls: i64 = sqlx::query_scalar(&format!(
+                let nulls: i64 = q::query_scalar(&format!(
                     "SELECT COUNT(*) FROM {table} WHERE id = 2 AND {column} IS NULL"
                 ))
                 .fetch_one(&pool)
@@ -260,7 +297,7 @@ macro_rules! backend_suite {
             }
 
             // The text column holds the text envelope, the binary ones the binary envelope.
-            let row = sqlx::query(&D.sql(&format!("SELECT st, s FROM {table} WHERE id = 1")))
+            let row = q::query(&D.sql(&format!("SELECT st, s FROM {table} WHERE id = 1")))
                 .fetch_one(&pool)
                 .await
                 .unwrap();
@@ -279,7 +316,7 @@ macro_rules! backend_suite {
             let big: Vec<u8> = (0..1_048_576u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
             let big_text: String = "0123456789abcdef".repeat(65_536);
             let insert = D.sql(&format!("INSERT INTO {table} (id, s, st, b) VALUES (?, ?, ?, ?)"));
-            sqlx::query(&insert)
+            q::query(&insert)
                 .bind(1_i64)
                 .bind(Encrypted::<String, S>::new(String::new()))
                 .bind(Encrypted::<String, St>::new(String::new()))
@@ -287,7 +324,7 @@ macro_rules! backend_suite {
                 .execute(&pool)
                 .await
                 .unwrap();
-            sqlx::query(&insert)
+            q::query(&insert)
                 .bind(2_i64)
                 .bind(Encrypted::<String, S>::new(big_text.clone()))
                 .bind(Encrypted::<String, St>::new(big_text.clone()))
@@ -296,19 +333,19 @@ macro_rules! backend_suite {
                 .await
                 .unwrap();
             let select = D.sql(&format!("SELECT s, st, b FROM {table} WHERE id = ?"));
-            let row = sqlx::query(&select).bind(1_i64).fetch_one(&pool).await.unwrap();
+            let row = q::query(&select).bind(1_i64).fetch_one(&pool).await.unwrap();
             assert_eq!(row.get::<Encrypted<String, S>, _>(0).into_inner(), "");
             assert_eq!(row.get::<Encrypted<String, St>, _>(1).into_inner(), "");
             assert!(row.get::<Encrypted<Vec<u8>, B>, _>(2).plaintext().is_empty());
             // An empty string is sealed like any other value, not stored empty: 7 header bytes,
             // a 24-byte nonce, the type tag, a 16-byte tag and a 32-byte commitment.
-            let raw: Vec<u8> = sqlx::query_scalar(&D.sql(&format!("SELECT s FROM {table} WHERE id = 1")))
+            let raw: Vec<u8> = q::query_scalar(&D.sql(&format!("SELECT s FROM {table} WHERE id = 1")))
                 .fetch_one(&pool)
                 .await
                 .unwrap();
             assert_eq!(raw.len(), 7 + 24 + 1 + 16 + 32);
 
-            let row = sqlx::query(&select).bind(2_i64).fetch_one(&pool).await.unwrap();
+            let row = q::query(&select).bind(2_i64).fetch_one(&pool).await.unwrap();
             assert_eq!(row.get::<Encrypted<String, S>, _>(0).into_inner(), big_text);
             assert_eq!(row.get::<Encrypted<String, St>, _>(1).into_inner(), big_text);
             assert_eq!(row.get::<Encrypted<Vec<u8>, B>, _>(2).into_inner(), big);
@@ -321,14 +358,14 @@ macro_rules! backend_suite {
             let table = "fc_people";
             fresh_table(&pool, table, "id {bigint} PRIMARY KEY, email {blob}, notes {blob}").await;
             let secret = "ann.secret@example.org";
-            sqlx::query(&D.sql(&format!("INSERT INTO {table} (id, email, notes) VALUES (?, ?, ?)")))
+            q::query(&D.sql(&format!("INSERT INTO {table} (id, email, notes) VALUES (?, ?, ?)")))
                 .bind(1_i64)
                 .bind(Encrypted::<String, Email>::new(secret.to_string()))
                 .bind(Encrypted::<String, Notes>::new(secret.to_string()))
                 .execute(&pool)
                 .await
                 .unwrap();
-            let row = sqlx::query(&format!("SELECT email, notes FROM {table}"))
+            let row = q::query(&format!("SELECT email, notes FROM {table}"))
                 .fetch_one(&pool)
                 .await
                 .unwrap();
@@ -352,7 +389,7 @@ macro_rules! backend_suite {
             // Explicit mode: each value bound to its row.
             let keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
             for (id, ssn) in [(1_i64, "123-45-6789"), (2, "987-65-4321")] {
-                sqlx::query(&D.sql(&format!("INSERT INTO {table} (id, ssn, ssn_text) VALUES (?, ?, ?)")))
+                q::query(&D.sql(&format!("INSERT INTO {table} (id, ssn, ssn_text) VALUES (?, ?, ?)")))
                     .bind(id)
                     .bind(Sealed::<String, Ssn>::seal(&keyring, id, ssn).unwrap())
                     .bind(Sealed::<String, SsnText>::seal(&keyring, id, ssn).unwrap())
@@ -363,7 +400,7 @@ macro_rules! backend_suite {
             let read = |id: i64| {
                 let pool = pool.clone();
                 async move {
-                    sqlx::query(&D.sql(&format!("SELECT ssn, ssn_text FROM {table} WHERE id = ?")))
+                    q::query(&D.sql(&format!("SELECT ssn, ssn_text FROM {table} WHERE id = ?")))
                         .bind(id)
                         .fetch_one(&pool)
                         .await
@@ -377,7 +414,7 @@ macro_rules! backend_suite {
             assert_eq!(ssn1_text.open(&keyring, 1_i64).unwrap(), "123-45-6789");
 
             // Copy row 1's values into row 2: they are well-formed, but do not open there.
-            sqlx::query(&D.sql(&format!("UPDATE {table} SET ssn = ?, ssn_text = ? WHERE id = 2")))
+            q::query(&D.sql(&format!("UPDATE {table} SET ssn = ?, ssn_text = ? WHERE id = 2")))
                 .bind(&ssn1)
                 .bind(&ssn1_text)
                 .execute(&pool)
@@ -394,12 +431,12 @@ macro_rules! backend_suite {
             assert_eq!(copied.open(&keyring, 1_i64).unwrap(), "123-45-6789");
 
             // Transparent mode: a value copied into another column does not open there.
-            sqlx::query(&D.sql(&format!("UPDATE {table} SET other = ? WHERE id = 1")))
+            q::query(&D.sql(&format!("UPDATE {table} SET other = ? WHERE id = 1")))
                 .bind(Encrypted::<String, Email>::new("x@example.org".into()))
                 .execute(&pool)
                 .await
                 .unwrap();
-            let err = sqlx::query(&D.sql(&format!("SELECT other FROM {table} WHERE id = 1")))
+            let err = q::query(&D.sql(&format!("SELECT other FROM {table} WHERE id = 1")))
                 .fetch_one(&pool)
                 .await
                 .unwrap()
@@ -417,7 +454,7 @@ macro_rules! backend_suite {
             let table = "fc_corrupt";
             fresh_table(&pool, table, "id {bigint} PRIMARY KEY, email {blob}").await;
             for id in 1..=5_i64 {
-                sqlx::query(&D.sql(&format!("INSERT INTO {table} (id, email) VALUES (?, ?)")))
+                q::query(&D.sql(&format!("INSERT INTO {table} (id, email) VALUES (?, ?)")))
                     .bind(id)
                     .bind(Encrypted::<String, Email>::new(format!("user{id}@example.org")))
                     .execute(&pool)
@@ -425,16 +462,16 @@ macro_rules! backend_suite {
                     .unwrap();
             }
             // Row 3: one bit flipped. Row 4: not an envelope at all.
-            let mut raw: Vec<u8> = sqlx::query_scalar(&D.sql(&format!("SELECT email FROM {table} WHERE id = 3")))
+            let mut raw: Vec<u8> = q::query_scalar(&D.sql(&format!("SELECT email FROM {table} WHERE id = 3")))
                 .fetch_one(&pool)
                 .await
                 .unwrap();
             flip_middle_bit(&mut raw);
             let update = D.sql(&format!("UPDATE {table} SET email = ? WHERE id = ?"));
-            sqlx::query(&update).bind(raw).bind(3_i64).execute(&pool).await.unwrap();
-            sqlx::query(&update).bind(b"garbage".to_vec()).bind(4_i64).execute(&pool).await.unwrap();
+            q::query(&update).bind(raw).bind(3_i64).execute(&pool).await.unwrap();
+            q::query(&update).bind(b"garbage".to_vec()).bind(4_i64).execute(&pool).await.unwrap();
 
-            let rows = sqlx::query(&format!("SELECT id, email FROM {table} ORDER BY id"))
+            let rows = q::query(&format!("SELECT id, email FROM {table} ORDER BY id"))
                 .fetch_all(&pool)
                 .await
                 .unwrap();
@@ -475,16 +512,16 @@ macro_rules! backend_suite {
             fresh_table(&pool, table, "id {bigint} PRIMARY KEY, email {text}").await;
             let insert = D.sql(&format!("INSERT INTO {table} (id, email) VALUES (?, ?)"));
             // The trap that remains: an explicit bind of the plain string.
-            sqlx::query(&insert).bind(1_i64).bind("ann@example.org").execute(&pool).await.unwrap();
+            q::query(&insert).bind(1_i64).bind("ann@example.org").execute(&pool).await.unwrap();
             // A binary-declared column type bound into a text column.
-            let second = sqlx::query(&insert).bind(2_i64).bind(Email::new("bob@example.org".to_owned())).execute(&pool).await;
+            let second = q::query(&insert).bind(2_i64).bind(Email::new("bob@example.org".to_owned())).execute(&pool).await;
             if D.name == "MariaDB/MySQL" {
                 // MariaDB refuses the bytes in a utf8mb4 column (1366): loud, nothing stored.
                 assert!(second.is_err());
             } else {
                 second.unwrap();
             }
-            let rows = sqlx::query(&format!("SELECT id, email FROM {table} ORDER BY id"))
+            let rows = q::query(&format!("SELECT id, email FROM {table} ORDER BY id"))
                 .fetch_all(&pool)
                 .await
                 .unwrap();
@@ -499,7 +536,7 @@ macro_rules! backend_suite {
             assert!(!message.contains("ann@example.org"), "no plaintext in the message");
             if D.name == "PostgreSQL" {
                 // PostgreSQL casts the bytea to text on assignment: `\xfc01...`.
-                let stored: String = sqlx::query_scalar(&format!("SELECT email FROM {table} WHERE id = 2"))
+                let stored: String = q::query_scalar(&format!("SELECT email FROM {table} WHERE id = 2"))
                     .fetch_one(&pool)
                     .await
                     .unwrap();
@@ -528,7 +565,7 @@ macro_rules! backend_suite {
             assert_eq!(UserEmail::blind_index().unwrap().definition().bits, 8, "the planner's bits for 1,000 rows");
             for id in 1..=300_i64 {
                 let (email, email_idx) = UserEmail::indexed(format!("Customer{id}@Example.org")).unwrap();
-                sqlx::query(&D.sql(&format!("INSERT INTO {table} (id, email, email_idx) VALUES (?, ?, ?)")))
+                q::query(&D.sql(&format!("INSERT INTO {table} (id, email, email_idx) VALUES (?, ?, ?)")))
                     .bind(id)
                     .bind(email)
                     .bind(email_idx)
@@ -547,7 +584,7 @@ macro_rules! backend_suite {
                      (SELECT v FROM JSON_TABLE(?, '$[*]' COLUMNS (v BIGINT PATH '$')) AS j)",
             };
             let rows: Vec<(i64, Encrypted<String, UserEmail>)> =
-                sqlx::query_as(sql).bind(search.json()).fetch_all(&pool).await.unwrap();
+                q::query_as(sql).bind(search.json()).fetch_all(&pool).await.unwrap();
             assert!(!rows.is_empty());
             let kept = search.keep(rows, |(_, email)| email.plaintext().as_str());
             let ids: Vec<i64> = kept.iter().map(|(id, _)| *id).collect();
@@ -622,7 +659,7 @@ macro_rules! backend_suite {
             assert_eq!(landed, 1);
 
             // The row holds wrapped keys only: not the master key.
-            let raw: String = sqlx::query_scalar(&D.sql("SELECT document FROM fieldcrypt_keys WHERE name = ?"))
+            let raw: String = q::query_scalar(&D.sql("SELECT document FROM fieldcrypt_keys WHERE name = ?"))
                 .bind(&name)
                 .fetch_one(&pool)
                 .await
@@ -632,7 +669,7 @@ macro_rules! backend_suite {
             assert!(master_b64.len() >= 43 && !raw.contains(master_b64));
 
             // A damaged row is a typed store error, not a panic.
-            sqlx::query(&D.sql("UPDATE fieldcrypt_keys SET document = ? WHERE name = ?"))
+            q::query(&D.sql("UPDATE fieldcrypt_keys SET document = ? WHERE name = ?"))
                 .bind("{not json")
                 .bind(&name)
                 .execute(&pool)
@@ -640,7 +677,7 @@ macro_rules! backend_suite {
                 .unwrap();
             let err = store.load().await.unwrap_err();
             assert!(matches!(err, KmsError::Store { .. }), "{err}");
-            sqlx::query(&D.sql("UPDATE fieldcrypt_keys SET document = ? WHERE name = ?"))
+            q::query(&D.sql("UPDATE fieldcrypt_keys SET document = ? WHERE name = ?"))
                 .bind(&raw)
                 .bind(&name)
                 .execute(&pool)
@@ -654,7 +691,7 @@ macro_rules! backend_suite {
                 assert_eq!(keyring.open::<String>(&ctx, &sealed).unwrap(), "kept");
             }
             assert_eq!(managed.loads(), 1);
-            sqlx::query(&D.sql("DELETE FROM fieldcrypt_keys WHERE name = ?")).bind(&name).execute(&pool).await.unwrap();
+            q::query(&D.sql("DELETE FROM fieldcrypt_keys WHERE name = ?")).bind(&name).execute(&pool).await.unwrap();
         }
 
         #[tokio::test]
@@ -663,7 +700,7 @@ macro_rules! backend_suite {
             installed_keyring();
             let table = "fc_search";
             fresh_table(&pool, table, "id {bigint} PRIMARY KEY, email {blob}, email_idx {bigint}, email_idx_prev {bigint}").await;
-            sqlx::query(&format!("CREATE INDEX {table}_email_idx ON {table} (email_idx)"))
+            q::query(&format!("CREATE INDEX {table}_email_idx ON {table} (email_idx)"))
                 .execute(&pool)
                 .await
                 .unwrap();
@@ -680,7 +717,7 @@ macro_rules! backend_suite {
                 let email = email_of(id);
                 let pair = index.pair(&keyring, &email).unwrap();
                 assert_eq!(pair.previous, None);
-                sqlx::query(&insert)
+                q::query(&insert)
                     .bind(id)
                     .bind(Sealed::<String, Email>::seal(&keyring, id, email.as_str()).unwrap())
                     .bind(pair.current)
@@ -738,7 +775,7 @@ macro_rules! backend_suite {
                 expected.push(previous);
             }
             assert_eq!(index.lookup(&keyring, &email).unwrap().values(), expected);
-            sqlx::query(&insert)
+            q::query(&insert)
                 .bind(201_i64)
                 .bind(Sealed::<String, Email>::seal(&keyring, 201_i64, email.as_str()).unwrap())
                 .bind(pair.current)
@@ -751,14 +788,14 @@ macro_rules! backend_suite {
             let (found, _) = find(&pool, &keyring, &index, table, &email_of(42)).await;
             assert_eq!(found, vec![42], "rows under the previous root are still found");
             // The previous-root column of the new row equals what old rows hold for the same value.
-            let prev_col: Option<IndexValue> = sqlx::query_scalar(&D.sql(&format!(
+            let prev_col: Option<IndexValue> = q::query_scalar(&D.sql(&format!(
                 "SELECT email_idx_prev FROM {table} WHERE id = 201"
             )))
             .fetch_one(&pool)
             .await
             .unwrap();
             assert_eq!(prev_col, Some(previous));
-            let old_row: IndexValue = sqlx::query_scalar(&D.sql(&format!("SELECT email_idx FROM {table} WHERE id = 42")))
+            let old_row: IndexValue = q::query_scalar(&D.sql(&format!("SELECT email_idx FROM {table} WHERE id = 42")))
                 .fetch_one(&pool)
                 .await
                 .unwrap();
@@ -780,13 +817,13 @@ macro_rules! backend_suite {
             let table = "fc_uuid_rows";
             fresh_table(&pool, table, "id {text} NOT NULL, ssn {blob}").await;
             let id = uuid::Uuid::now_v7().to_string();
-            sqlx::query(&D.sql(&format!("INSERT INTO {table} (id, ssn) VALUES (?, ?)")))
+            q::query(&D.sql(&format!("INSERT INTO {table} (id, ssn) VALUES (?, ?)")))
                 .bind(&id)
                 .bind(Sealed::<String, Ssn>::seal(&keyring, &id, "123-45-6789").unwrap())
                 .execute(&pool)
                 .await
                 .unwrap();
-            let ssn: Sealed<String, Ssn> = sqlx::query_scalar(&D.sql(&format!("SELECT ssn FROM {table} WHERE id = ?")))
+            let ssn: Sealed<String, Ssn> = q::query_scalar(&D.sql(&format!("SELECT ssn FROM {table} WHERE id = ?")))
                 .bind(&id)
                 .fetch_one(&pool)
                 .await
@@ -796,37 +833,37 @@ macro_rules! backend_suite {
             // Ids the database generates: insert the row, then write its sealed columns, in one
             // transaction so that no reader sees the row without them.
             let table = "fc_serial_rows";
-            sqlx::query(&format!("DROP TABLE IF EXISTS {table}")).execute(&pool).await.unwrap();
+            q::query(&format!("DROP TABLE IF EXISTS {table}")).execute(&pool).await.unwrap();
             let create = match D.name {
                 "PostgreSQL" => "CREATE TABLE fc_serial_rows (id BIGSERIAL PRIMARY KEY, name TEXT, ssn BYTEA)",
                 "SQLite" => "CREATE TABLE fc_serial_rows (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, ssn BLOB)",
                 _ => "CREATE TABLE fc_serial_rows (id BIGINT PRIMARY KEY AUTO_INCREMENT, name TEXT, ssn BLOB)",
             };
-            sqlx::query(create).execute(&pool).await.unwrap();
+            q::query(create).execute(&pool).await.unwrap();
             let mut tx = pool.begin().await.unwrap();
             let id: i64 = if D.name == "MariaDB/MySQL" {
-                sqlx::query("INSERT INTO fc_serial_rows (name) VALUES ('ann')")
+                q::query("INSERT INTO fc_serial_rows (name) VALUES ('ann')")
                     .execute(&mut *tx)
                     .await
                     .unwrap();
-                sqlx::query_scalar("SELECT CAST(LAST_INSERT_ID() AS SIGNED)")
+                q::query_scalar("SELECT CAST(LAST_INSERT_ID() AS SIGNED)")
                     .fetch_one(&mut *tx)
                     .await
                     .unwrap()
             } else {
-                sqlx::query_scalar("INSERT INTO fc_serial_rows (name) VALUES ('ann') RETURNING id")
+                q::query_scalar("INSERT INTO fc_serial_rows (name) VALUES ('ann') RETURNING id")
                     .fetch_one(&mut *tx)
                     .await
                     .unwrap()
             };
-            sqlx::query(&D.sql("UPDATE fc_serial_rows SET ssn = ? WHERE id = ?"))
+            q::query(&D.sql("UPDATE fc_serial_rows SET ssn = ? WHERE id = ?"))
                 .bind(Sealed::<String, Ssn>::seal(&keyring, id, "555-12-3456").unwrap())
                 .bind(id)
                 .execute(&mut *tx)
                 .await
                 .unwrap();
             tx.commit().await.unwrap();
-            let ssn: Sealed<String, Ssn> = sqlx::query_scalar(&D.sql("SELECT ssn FROM fc_serial_rows WHERE id = ?"))
+            let ssn: Sealed<String, Ssn> = q::query_scalar(&D.sql("SELECT ssn FROM fc_serial_rows WHERE id = ?"))
                 .bind(id)
                 .fetch_one(&pool)
                 .await
@@ -849,17 +886,17 @@ macro_rules! backend_suite {
             let insert = D.sql(&format!("INSERT INTO {table} (id, notes, data) VALUES (?, ?, ?)"));
             // Rows 1-3: plaintext the job has not reached. Rows 4-6: envelopes.
             for id in 1..=3_i64 {
-                let q = sqlx::query(&insert).bind(id).bind(format!("note {id}")).bind(format!("bytes {id}").into_bytes());
+                let q = q::query(&insert).bind(id).bind(format!("note {id}")).bind(format!("bytes {id}").into_bytes());
                 q.execute(&pool).await.unwrap();
             }
             for id in 4..=6_i64 {
-                let q = sqlx::query(&insert)
+                let q = q::query(&insert)
                     .bind(id)
                     .bind(Encrypted::<String, Notes>::new(format!("note {id}")))
                     .bind(Encrypted::<Vec<u8>, Blob>::new(format!("bytes {id}").into_bytes()));
                 q.execute(&pool).await.unwrap();
             }
-            let sealed: String = sqlx::query_scalar(&format!("SELECT notes FROM {table} WHERE id = 4"))
+            let sealed: String = q::query_scalar(&format!("SELECT notes FROM {table} WHERE id = 4"))
                 .fetch_one(&pool).await.unwrap();
             // Row 7: plaintext that merely begins like an envelope. Row 8: an envelope with one
             // character of its body changed. Row 9: an envelope cut after its header.
@@ -872,10 +909,10 @@ macro_rules! backend_suite {
                 (9, sealed[..sealed.find('.').unwrap() + 3].to_owned()),
             ];
             for (id, notes) in &odd {
-                sqlx::query(&insert).bind(*id).bind(notes).bind(b"x".to_vec()).execute(&pool).await.unwrap();
+                q::query(&insert).bind(*id).bind(notes).bind(b"x".to_vec()).execute(&pool).await.unwrap();
             }
 
-            let rows = sqlx::query(&format!("SELECT id, notes, data FROM {table} ORDER BY id"))
+            let rows = q::query(&format!("SELECT id, notes, data FROM {table} ORDER BY id"))
                 .fetch_all(&pool).await.unwrap();
             let mut read = Vec::new();
             for row in &rows {
@@ -906,15 +943,15 @@ macro_rules! backend_suite {
             // What the application writes is an envelope: the job has nothing left to do there,
             // and the field reads as `Encrypted` once the column is done.
             let update = D.sql(&format!("UPDATE {table} SET notes = ? WHERE id = ?"));
-            sqlx::query(&update).bind(Migrating::<String, Notes>::new("rewritten".to_owned())).bind(1_i64)
+            q::query(&update).bind(Migrating::<String, Notes>::new("rewritten".to_owned())).bind(1_i64)
                 .execute(&pool).await.unwrap();
-            let raw: String = sqlx::query_scalar(&format!("SELECT notes FROM {table} WHERE id = 1"))
+            let raw: String = q::query_scalar(&format!("SELECT notes FROM {table} WHERE id = 1"))
                 .fetch_one(&pool).await.unwrap();
             assert!(!raw.contains("rewritten") && fieldcrypt::Envelope::parse(raw.as_bytes()).is_ok());
-            let row = sqlx::query(&format!("SELECT notes FROM {table} WHERE id = 1")).fetch_one(&pool).await.unwrap();
+            let row = q::query(&format!("SELECT notes FROM {table} WHERE id = 1")).fetch_one(&pool).await.unwrap();
             assert_eq!(row.try_get::<Encrypted<String, Notes>, _>(0).unwrap().into_inner(), "rewritten");
             // `Encrypted` itself refuses the plaintext rows.
-            let row = sqlx::query(&format!("SELECT notes FROM {table} WHERE id = 2")).fetch_one(&pool).await.unwrap();
+            let row = q::query(&format!("SELECT notes FROM {table} WHERE id = 2")).fetch_one(&pool).await.unwrap();
             assert!(row.try_get::<Encrypted<String, Notes>, _>(0).is_err());
         }
     };

@@ -41,7 +41,7 @@ impl<T: DeserializeOwned> Decode for Json<T> {
 /// A JSON text kept exactly as given: numbers as written (`1.10`, `12345678901234567890123`,
 /// `1e400`), keys in their order, duplicates and all; only the whitespace between tokens is
 /// dropped. What tools that move JSON without interpreting it use (column jobs, the CLI,
-/// [`Value`]), since `serde_json::Value` rounds numbers to `f64`; [`Json<T>`] is the typed way.
+/// [`Value`](super::Value)), since `serde_json::Value` rounds numbers to `f64`; [`Json<T>`] is the typed way.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct JsonText(String);
 

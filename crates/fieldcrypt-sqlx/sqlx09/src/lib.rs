@@ -1,0 +1,1 @@
+//! Only a home for the sqlx 0.9 run of the suite in ../tests.
