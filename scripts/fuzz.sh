@@ -61,9 +61,18 @@ seeds = [b"2024-01-02T03:04:05.123456789+05:30", b"+10000-01-01T00:00:00Z", b"-0
 for s in seeds:
     with open(f"fuzz/corpus/from_str/{hashlib.sha1(s).hexdigest()}", "wb") as f:
         f.write(s)
+# Keyring documents: the vectors' documents and raw texts.
+os.makedirs("fuzz/corpus/keyring_document", exist_ok=True)
+kr = json.load(open("testdata/vectors/keyring.json"))
+seeds = [json.dumps(kr["document"]).encode()]
+seeds += [json.dumps(d["document"]).encode() for d in kr["documents"][:20]]
+seeds += [t["text"].encode() for t in kr["document_texts"]]
+for s in seeds:
+    with open(f"fuzz/corpus/keyring_document/{hashlib.sha1(s).hexdigest()}", "wb") as f:
+        f.write(s)
 PY
 mkdir -p target
-for target in envelope_parse open fernet django typed from_str; do
+for target in envelope_parse open fernet django typed from_str keyring_document; do
     echo "fuzz: $target for ${seconds}s"
     log="target/fuzz-$target.log"
     status=0

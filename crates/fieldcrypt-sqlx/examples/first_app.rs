@@ -57,16 +57,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let wanted = "  BOB@example.ORG ";
     let search = Email::search(wanted)?; // fieldcrypt
     let rows: Vec<User> = sqlx::query_as(sql.find)
-        .bind(search.json())
+        .bind(search.json()) // fieldcrypt (was .bind(wanted))
         .fetch_all(&pool)
-        .await?; // fieldcrypt (was .bind(wanted))
+        .await?;
     let found = search.keep(rows, |u| u.email.plaintext()); // fieldcrypt
     for u in &found {
         let ssn = u.ssn.open(&keyring, u.id)?; // fieldcrypt
         println!(
             "found {wanted:?}: user {} <{}> ssn {ssn:?}",
             u.id,
-            u.email.plaintext()
+            u.email.plaintext() // fieldcrypt (was u.email)
         );
     }
     assert_eq!(found.len(), 1);
@@ -77,7 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .fetch_all(&pool)
             .await?;
     for u in &users {
-        println!("{} {}", u.id, u.email.plaintext());
+        println!("{} {}", u.id, u.email.plaintext()); // fieldcrypt (was u.email)
     }
     let stored: Vec<u8> = sqlx::query_scalar("SELECT email FROM users WHERE id = 1")
         .fetch_one(&pool)
