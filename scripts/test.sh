@@ -41,6 +41,11 @@ say "python venv (independent vector checker, Fernet baseline)"
 PY="$(bash scripts/python-env.sh | tail -n 1)"
 export FIELDCRYPT_TEST_PYTHON="$PY"  # pyca/cryptography for the Fernet interop test
 
+say "python package (crates/fieldcrypt-py, PyO3 + maturin, abi3): built into the venv, its pytest suite"
+PYPKG="$(bash scripts/python-package.sh | tail -n 1)"
+CI="${CI:-}" "$PYPKG" -m pytest -q -s crates/fieldcrypt-py/tests 2>&1 | grep -v '^$'
+[[ "${PIPESTATUS[0]}" == 0 ]] || exit 1
+
 say "Django fixture venvs: Django with the six field-encryption libraries (tools/django_fixtures)"
 for venv in main search legacy; do
     if django_py="$(bash scripts/django-env.sh "$venv" | tail -n 1)"; then

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds the fieldcrypt Python package (crates/fieldcrypt-py, PyO3 + maturin, abi3) into the
+# project venv and prints that venv's python on the last line. Installs maturin and pytest into
+# the venv if they are missing (pinned in crates/fieldcrypt-py/requirements-dev.txt).
+#
+#   bash scripts/python-package.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PY="$(bash scripts/python-env.sh | tail -n 1)"
+bin="$(dirname "$PY")"
+"$PY" -m pip install --quiet --disable-pip-version-check -r crates/fieldcrypt-py/requirements-dev.txt >&2
+rm -rf target/wheels
+"$bin/maturin" build --quiet --manifest-path crates/fieldcrypt-py/Cargo.toml --out target/wheels >&2
+"$PY" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/fieldcrypt-*.whl >&2
+echo "$PY"
