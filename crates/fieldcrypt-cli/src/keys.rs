@@ -207,6 +207,8 @@ pub(crate) fn load(arg: &KeyringArg) -> Result<Loaded> {
         })
         .with_context(opening);
     }
+    // Before the provider is built: a passphrase's derivation costs what the document says.
+    fieldcrypt_kms::unlocked::check_pins(&stored.document, &pins).with_context(opening)?;
     let provider = provider_for(&stored.document, &arg.keyring, &arg.provider, &runtime)
         .with_context(opening)?;
     let unlocked = runtime

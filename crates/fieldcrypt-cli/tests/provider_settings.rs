@@ -216,12 +216,12 @@ fn an_edited_vault_address_mount_or_key_reaches_no_server() {
     assert_refused(&out, "set VAULT_ADDR");
     // Configured, but the document names another server.
     let out = go(&doc, &env(&config));
-    assert_refused(&out, "address");
+    assert_refused(&out, "document says address");
     // A mount that would steer the token-bearing request to another endpoint.
     let mut doc = base.clone();
     doc["kek"]["mount"] = Value::from("transit/../sys/tools/random?x=");
     let out = go(&doc, &env(&config));
-    assert_refused(&out, "mount");
+    assert_refused(&out, "document says mount");
     // And a configured mount that tries the same is refused before any request too.
     let mut steer = config.to_vec();
     steer.push(("FIELDCRYPT_VAULT_MOUNT", "transit/../sys".to_owned()));
@@ -231,7 +231,7 @@ fn an_edited_vault_address_mount_or_key_reaches_no_server() {
     let mut doc = base.clone();
     doc["kek"]["key"] = Value::from("attacker");
     let out = go(&doc, &env(&config));
-    assert_refused(&out, "key");
+    assert_refused(&out, "key attacker");
     configured.assert_untouched("configured address");
     edited.assert_untouched("edited address");
     // The token never reaches stderr either.

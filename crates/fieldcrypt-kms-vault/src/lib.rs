@@ -213,7 +213,10 @@ impl VaultProvider {
                 config.address
             )));
         }
+        // No redirects: a redirect would carry the token header (and a 307/308 the body) to
+        // wherever the answer points.
         let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
             .connect_timeout(config.timeout);
         if let Some(pem) = &config.ca_cert_pem {

@@ -47,6 +47,8 @@ pub struct ManagedKeyring {
     provider: Arc<dyn KeyProvider>,
     policy: CachePolicy,
     pins: Pins,
+    /// The highest generation loaded so far: a later reload older than it is a rollback too.
+    seen_generation: AtomicU64,
     cached: tokio::sync::Mutex<Option<Cached>>,
     loads: AtomicU64,
 }
@@ -73,13 +75,15 @@ impl ManagedKeyring {
             provider,
             policy,
             pins: Pins::default(),
+            seen_generation: AtomicU64::new(0),
             cached: tokio::sync::Mutex::new(None),
             loads: AtomicU64::new(0),
         }
     }
 
     /// Refuses, on every load, another keyring than the pinned one or a document older than the
-    /// pinned generation (a rolled-back store, a restored backup of the keys table).
+    /// pinned generation (a rolled-back store, a restored backup of the keys table). Without
+    /// pins too, a reload never accepts a generation older than one this cache has loaded.
     pub fn with_pins(mut self, pins: Pins) -> Self {
         self.pins = pins;
         self
@@ -102,9 +106,16 @@ impl ManagedKeyring {
             .load()
             .await?
             .ok_or_else(|| KmsError::NoKeyring(self.store.describe()))?;
+        // Never accept an older generation than one already loaded, whatever was configured.
+        let seen = self.seen_generation.load(Ordering::Relaxed);
+        let pins = Pins {
+            keyring_id: self.pins.keyring_id,
+            min_generation: Some(self.pins.min_generation.unwrap_or(0).max(seen)),
+        };
         let unlocked =
-            UnlockedKeyring::open_pinned(&stored.document, self.provider.as_ref(), &self.pins)
-                .await?;
+            UnlockedKeyring::open_pinned(&stored.document, self.provider.as_ref(), &pins).await?;
+        self.seen_generation
+            .fetch_max(unlocked.generation(), Ordering::Relaxed);
         self.loads.fetch_add(1, Ordering::Relaxed);
         let keyring = Arc::new(unlocked.into_keyring());
         *cached = Some(Cached {

@@ -20,11 +20,24 @@ pub use crate::local::PATH_SETTING;
 /// alike.
 pub const MASTER_KEY_VARIABLE: &str = "FIELDCRYPT_MASTER_KEY";
 
+/// Whether a value of `FIELDCRYPT_MASTER_KEY` is a key rather than a path (an older setup used
+/// the variable for the key itself): 43 base64url characters and no path separator. Such a value
+/// is not used as a path, so it never reaches a file name or an error message.
+fn looks_like_a_key(value: &std::ffi::OsStr) -> bool {
+    value.to_str().is_some_and(|v| {
+        v.len() == 43
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
 /// The master-key file when the application names none: `FIELDCRYPT_MASTER_KEY` if set, else
 /// `fieldcrypt/master.key` in the user's configuration directory, not beside the keyring (a
 /// keyring next to its key protects nothing).
 pub fn default_master_key_path() -> PathBuf {
-    if let Some(path) = std::env::var_os(MASTER_KEY_VARIABLE).filter(|p| !p.is_empty()) {
+    if let Some(path) =
+        std::env::var_os(MASTER_KEY_VARIABLE).filter(|p| !p.is_empty() && !looks_like_a_key(p))
+    {
         return PathBuf::from(path);
     }
     let base = std::env::var_os("XDG_CONFIG_HOME")
@@ -195,5 +208,18 @@ impl LocalKeyring {
     /// Whether this call created the master key as well.
     pub fn created_master_key(&self) -> bool {
         self.master.was_created()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_a_key;
+
+    #[test]
+    fn a_key_in_the_path_variable_is_not_taken_for_a_path() {
+        let key = "qdLoRk0L6yXPSlJjAa0pRzN2G5m3cCv0pO5V9bTnq0Q";
+        assert!(looks_like_a_key(key.as_ref()));
+        assert!(!looks_like_a_key("/etc/app/master.key".as_ref()));
+        assert!(!looks_like_a_key("master.key".as_ref()));
     }
 }

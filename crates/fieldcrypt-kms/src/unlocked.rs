@@ -285,6 +285,41 @@ impl UnlockedKeyring {
     }
 }
 
+/// The checks [`UnlockedKeyring::open_pinned`] makes before any provider is built or called:
+/// the format, the keyring id and its pin, the generation and its pin. Call it first where
+/// building the provider is itself costly (a passphrase's key derivation).
+pub fn check_pins(doc: &KeyringDocument, pins: &Pins) -> Result<(), KmsError> {
+    let invalid = |why: &str| {
+        KmsError::Core(fieldcrypt::KeyringError::InvalidDocument(why.to_owned()).into())
+    };
+    if doc.format != fieldcrypt::document::FORMAT {
+        return Err(invalid("format is not fieldcrypt-keyring/1"));
+    }
+    let keyring_id: KeyringId = doc
+        .keyring_id
+        .parse()
+        .map_err(|_| invalid("keyring_id is not 32 lower-case hex digits"))?;
+    if let Some(pinned) = pins.keyring_id
+        && pinned != keyring_id
+    {
+        return Err(KmsError::NotPinnedKeyring {
+            pinned: pinned.to_string(),
+            found: keyring_id.to_string(),
+        });
+    }
+    let generation = generation_of(&doc.kek.settings)
+        .ok_or_else(|| invalid("kek.generation is not an unsigned integer"))?;
+    if let Some(pinned) = pins.min_generation
+        && generation < pinned
+    {
+        return Err(KmsError::Rollback {
+            found: generation,
+            pinned,
+        });
+    }
+    Ok(())
+}
+
 /// A new document KEK and the settings that record its wrapping, drawn before anything changes.
 struct FreshKek {
     kek: SecretKey,
@@ -340,11 +375,20 @@ pub fn check_settings(
         }
         let document = found.map_or_else(|| "nothing".to_owned(), plain);
         if let Some(setting) = KEY_IDENTITY_SETTINGS.iter().find(|s| **s == name) {
+            // A passphrase-derived key's fingerprint is a check value for guesses at the
+            // passphrase under the document's (attacker-chosen) costs: never shown.
+            let shown = |v: String| {
+                if provider.requires_committing_suite() {
+                    "another (not shown: derived from the passphrase)".to_owned()
+                } else {
+                    v
+                }
+            };
             return Err(KmsError::WrongKey {
                 provider: provider.name(),
                 setting,
-                expected: document,
-                given: plain(&given),
+                expected: shown(document),
+                given: shown(plain(&given)),
             });
         }
         return Err(KmsError::SettingMismatch {

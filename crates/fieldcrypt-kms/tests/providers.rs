@@ -572,3 +572,31 @@ fn argon2_parameters_are_bounded_on_read() {
         .owasp_minimum_met()
     );
 }
+
+#[tokio::test]
+async fn a_managed_keyring_never_reloads_an_older_generation_than_it_has_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let provider: Arc<dyn KeyProvider> = Arc::new(env_key());
+    let store = Arc::new(FileStore::new(dir.path().join("keyring.json")));
+    let mut unlocked = UnlockedKeyring::generate(provider.as_ref(), Suite::KcXaes256Gcm)
+        .await
+        .unwrap();
+    let first = unlocked.to_document().unwrap();
+    let v1 = store.save(&first, None).await.unwrap();
+    unlocked.saved();
+    unlocked.keyring.rotate().unwrap();
+    let second = unlocked.to_document().unwrap();
+    let v2 = store.save(&second, Some(&v1)).await.unwrap();
+    let managed = ManagedKeyring::new(store.clone(), provider, CachePolicy::default());
+    assert_eq!(managed.get().await.unwrap().keys().count(), 2);
+    // The store is rolled back to generation 1 (a restored backup); no pin was configured.
+    store.save(&first, Some(&v2)).await.unwrap();
+    managed.evict().await;
+    assert!(matches!(
+        managed.get().await,
+        Err(KmsError::Rollback {
+            found: 1,
+            pinned: 2
+        })
+    ));
+}

@@ -40,8 +40,10 @@ impl Dialect {
         let len = prefix.len();
         let op = if negate { "<>" } else { "=" };
         match (self, class) {
+            // Converted first: in a UTF-16, UCS-2 or UTF-32 column the ASCII prefix has other
+            // bytes.
             (Dialect::MySql, Class::Text) => format!(
-                "CAST(SUBSTRING({column}, 1, {len}) AS BINARY) {op} CAST('{}' AS BINARY)",
+                "CAST(CONVERT(SUBSTRING({column}, 1, {len}) USING utf8mb4) AS BINARY) {op} CAST('{}' AS BINARY)",
                 String::from_utf8_lossy(prefix)
             ),
             // A non-deterministic collation would take `FC1C7.` for `fc1c7.`: compare in "C".
@@ -105,7 +107,12 @@ impl Dialect {
             (Dialect::Sqlite, c) if c.reads_as_text() => {
                 format!("CAST({read} AS BLOB) = CAST({param} AS BLOB)")
             }
-            // Bytes, integers and booleans compare exactly; MariaDB and SQLite store no -0.0.
+            // MySQL keeps -0 in a DOUBLE (MariaDB and SQLite store 0): equal as numbers and in
+            // sign.
+            (Dialect::MySql, Class::Float) => format!(
+                "{read} = {param} AND (CAST({read} AS CHAR) LIKE '-%') = (CAST({param} AS CHAR) LIKE '-%')"
+            ),
+            // Bytes, integers and booleans compare exactly.
             _ => format!("{read} = {param}"),
         }
     }
@@ -151,6 +158,15 @@ mod tests {
         assert_eq!(
             Dialect::Postgres.same_bytes("t.c", &info(Class::Binary, None), "v.fc_old"),
             "t.c = v.fc_old"
+        );
+        assert_eq!(
+            Dialect::MySql.same_bytes("t.c", &info(Class::Float, None), "v.fc_old"),
+            "t.c = v.fc_old AND (CAST(t.c AS CHAR) LIKE '-%') = (CAST(v.fc_old AS CHAR) LIKE '-%')"
+        );
+        assert!(
+            Dialect::MySql
+                .starts_with("c", Class::Text, b"fc1c1.", false)
+                .starts_with("CAST(CONVERT(SUBSTRING(c, 1, 6) USING utf8mb4) AS BINARY)")
         );
     }
 }
