@@ -110,32 +110,8 @@ impl UnlockedKeyring {
         let invalid = |why: &str| {
             KmsError::Core(fieldcrypt::KeyringError::InvalidDocument(why.to_owned()).into())
         };
-        // Before any provider call: a document of another format is not this one's to open.
-        if doc.format != fieldcrypt::document::FORMAT {
-            return Err(invalid("format is not fieldcrypt-keyring/1"));
-        }
-        let keyring_id: KeyringId = doc
-            .keyring_id
-            .parse()
-            .map_err(|_| invalid("keyring_id is not 32 lower-case hex digits"))?;
-        if let Some(pinned) = pins.keyring_id
-            && pinned != keyring_id
-        {
-            return Err(KmsError::NotPinnedKeyring {
-                pinned: pinned.to_string(),
-                found: keyring_id.to_string(),
-            });
-        }
-        let generation = generation_of(&doc.kek.settings)
-            .ok_or_else(|| invalid("kek.generation is not an unsigned integer"))?;
-        if let Some(pinned) = pins.min_generation
-            && generation < pinned
-        {
-            return Err(KmsError::Rollback {
-                found: generation,
-                pinned,
-            });
-        }
+        // Before any provider call: format, keyring id, generation and their pins.
+        let (keyring_id, generation) = pinned(doc, pins)?;
         check_settings(&doc.kek.provider, &doc.kek.settings, provider)?;
         let wrapped = doc
             .kek
@@ -289,6 +265,11 @@ impl UnlockedKeyring {
 /// the format, the keyring id and its pin, the generation and its pin. Call it first where
 /// building the provider is itself costly (a passphrase's key derivation).
 pub fn check_pins(doc: &KeyringDocument, pins: &Pins) -> Result<(), KmsError> {
+    pinned(doc, pins).map(|_| ())
+}
+
+/// [`check_pins`], giving the keyring id and the generation it read.
+fn pinned(doc: &KeyringDocument, pins: &Pins) -> Result<(KeyringId, u64), KmsError> {
     let invalid = |why: &str| {
         KmsError::Core(fieldcrypt::KeyringError::InvalidDocument(why.to_owned()).into())
     };
@@ -317,7 +298,7 @@ pub fn check_pins(doc: &KeyringDocument, pins: &Pins) -> Result<(), KmsError> {
             pinned,
         });
     }
-    Ok(())
+    Ok((keyring_id, generation))
 }
 
 /// A new document KEK and the settings that record its wrapping, drawn before anything changes.
