@@ -8,7 +8,13 @@
 #                                `encrypted_fields`, clashes with django-fernet-encrypted-fields')
 #   legacy  .venv-django-legacy  Django 4.2 + django-cryptography 1.1 (does not import on Django 5)
 #
-# from tools/django_fixtures/requirements-NAME.txt.
+# from tools/django_fixtures/requirements-NAME.txt, and the Python package's test venvs
+# (fieldcrypt.django and fieldcrypt.sqlalchemy; the fieldcrypt wheel goes in afterwards):
+#
+#   py52    .venv-django-py52    Django 5.2 LTS, SQLAlchemy 2, pytest, drivers for the three databases
+#   py42    .venv-django-py42    Django 4.2 LTS, the same
+#
+# from crates/fieldcrypt-py/requirements-NAME.txt.
 #
 # Idempotent: the venv is rebuilt from scratch only when it is missing or broken, or when the
 # sha256 of its requirements file differs from the one recorded after the last successful install
@@ -21,14 +27,17 @@
 # PYTHON selects the base interpreter (default: python3).
 set -euo pipefail
 
-usage() { echo "usage: $0 main|search|legacy" >&2; exit 2; }
+usage() { echo "usage: $0 main|search|legacy|py52|py42" >&2; exit 2; }
 [[ $# -eq 1 ]] || usage
 NAME="$1"
-case "$NAME" in main | search | legacy) ;; *) usage ;; esac
+case "$NAME" in main | search | legacy | py52 | py42) ;; *) usage ;; esac
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$REPO/.venv-django-$NAME"
-REQ="$REPO/tools/django_fixtures/requirements-$NAME.txt"
+case "$NAME" in
+    py*) REQ="$REPO/crates/fieldcrypt-py/requirements-$NAME.txt" ;;
+    *) REQ="$REPO/tools/django_fixtures/requirements-$NAME.txt" ;;
+esac
 STAMP="$VENV/.requirements.sha256"
 BASE_PYTHON="${PYTHON:-python3}"
 VENV_PY="$VENV/bin/python"

@@ -156,7 +156,7 @@ pub(crate) struct ColumnArgs {
 }
 
 /// The providers' names, as documents record them.
-pub(crate) const PROVIDERS: [&str; 5] = ["local", "env", "passphrase", "vault", "aws-kms"];
+pub(crate) use fieldcrypt_kms::configured::PROVIDERS;
 
 #[derive(Args, Debug, Clone)]
 pub(crate) struct KeyringArg {
@@ -235,8 +235,8 @@ impl ProviderConfig {
     pub(crate) fn local(master_key: Option<PathBuf>) -> Self {
         Self {
             master_key,
-            key_variable: "FIELDCRYPT_KEK".to_owned(),
-            passphrase_variable: "FIELDCRYPT_PASSPHRASE".to_owned(),
+            key_variable: fieldcrypt_kms::InProcessConfig::default().key_variable,
+            passphrase_variable: fieldcrypt_kms::InProcessConfig::default().passphrase_variable,
             vault_addr: None,
             vault_mount: "transit".to_owned(),
             vault_key: None,
@@ -244,6 +244,15 @@ impl ProviderConfig {
             aws_kms_key: None,
             aws_region: None,
             aws_endpoint: None,
+        }
+    }
+
+    /// The part the in-process providers (local, env, passphrase) read.
+    pub(crate) fn in_process(&self) -> fieldcrypt_kms::InProcessConfig {
+        fieldcrypt_kms::InProcessConfig {
+            master_key: self.master_key.clone(),
+            key_variable: self.key_variable.clone(),
+            passphrase_variable: self.passphrase_variable.clone(),
         }
     }
 }

@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use fieldcrypt::{KeyId, Keyring, KeyringDocument};
 use fieldcrypt_kms::local::MasterKeyFile;
-use fieldcrypt_kms::local_keyring::default_master_key_path;
 use fieldcrypt_kms::providers::env::EnvProvider;
 use fieldcrypt_kms::providers::passphrase::{KdfParams, PassphraseProvider};
 use fieldcrypt_kms::{
@@ -112,21 +111,16 @@ pub(crate) fn provider_for(
     #[cfg_attr(not(feature = "aws-kms"), allow(unused_variables))]
     runtime: &tokio::runtime::Runtime,
 ) -> Result<Box<dyn KeyProvider>> {
-    Ok(match doc.kek.provider.as_str() {
-        "local" => Box::new(MasterKeyFile::open_configured(
-            &master_key_path(config),
-            &doc.kek.settings,
-            keyring,
-        )?),
-        "env" => Box::new(EnvProvider::from_env(&config.key_variable)?),
-        "passphrase" => Box::new(PassphraseProvider::from_env(
-            &config.passphrase_variable,
-            KdfParams::from_settings(&doc.kek.settings)?,
-        )?),
+    if let Some(provider) =
+        fieldcrypt_kms::configured::in_process_provider(doc, keyring, &config.in_process())?
+    {
+        return Ok(provider);
+    }
+    match doc.kek.provider.as_str() {
         #[cfg(feature = "vault")]
-        "vault" => Box::new(vault::configured(config, Some(doc))?),
+        "vault" => Ok(Box::new(vault::configured(config, Some(doc))?)),
         #[cfg(feature = "aws-kms")]
-        "aws-kms" => Box::new(aws::configured(config, Some(doc), runtime)?),
+        "aws-kms" => Ok(Box::new(aws::configured(config, Some(doc), runtime)?)),
         other => bail!(KmsError::Config {
             provider: "cli",
             reason: format!(
@@ -137,15 +131,12 @@ pub(crate) fn provider_for(
                 }
             ),
         }),
-    })
+    }
 }
 
 /// The configured master-key file, or the default one.
 pub(crate) fn master_key_path(config: &ProviderConfig) -> PathBuf {
-    config
-        .master_key
-        .clone()
-        .unwrap_or_else(default_master_key_path)
+    config.in_process().master_key_path()
 }
 
 /// What the configuration pins.
@@ -194,19 +185,11 @@ pub(crate) fn load(arg: &KeyringArg) -> Result<Loaded> {
         .block_on(store.load())?
         .ok_or_else(|| KmsError::NoKeyring(format!("file {}", arg.keyring.display())))
         .with_context(opening)?;
-    if let Some(expected) = &arg.expect_provider
-        && *expected != stored.document.kek.provider
-    {
-        let configured = crate::cli::PROVIDERS
-            .into_iter()
-            .find(|p| p == expected)
-            .unwrap_or("?");
-        return Err(KmsError::ProviderMismatch {
-            document: stored.document.kek.provider.clone(),
-            configured,
-        })
-        .with_context(opening);
-    }
+    fieldcrypt_kms::configured::check_expected_provider(
+        &stored.document,
+        arg.expect_provider.as_deref(),
+    )
+    .with_context(opening)?;
     // Before the provider is built: a passphrase's derivation costs what the document says.
     fieldcrypt_kms::unlocked::check_pins(&stored.document, &pins).with_context(opening)?;
     let provider = provider_for(&stored.document, &arg.keyring, &arg.provider, &runtime)

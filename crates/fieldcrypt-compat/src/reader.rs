@@ -503,6 +503,11 @@ impl ReadThrough {
         Self { legacy }
     }
 
+    /// The legacy reader.
+    pub fn legacy(&self) -> &LegacyReader {
+        &self.legacy
+    }
+
     /// Opens `stored`: as an envelope with `keyring` and `context` when it parses as one, else
     /// with the legacy reader. A legacy binary value that happens to parse as an envelope and
     /// does not open is tried as legacy too, but never as passthrough plaintext: an envelope

@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cache;
+pub mod configured;
 pub mod error;
 pub mod keyring_file;
 #[cfg(feature = "local")]
@@ -33,6 +34,7 @@ pub mod store;
 pub mod unlocked;
 
 pub use cache::{CachePolicy, ManagedKeyring};
+pub use configured::InProcessConfig;
 pub use error::KmsError;
 #[cfg(feature = "local")]
 pub use local_keyring::LocalKeyring;

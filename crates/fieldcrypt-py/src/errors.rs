@@ -54,6 +54,13 @@ create_exception!(
     "The keyring cannot be opened, created or used (missing or insecure master key, damaged file)."
 );
 
+create_exception!(
+    _native,
+    LegacyError,
+    FieldcryptError,
+    "A value a legacy Django library wrote does not read (wrong settings, altered, not of the field's kind)."
+);
+
 /// The Python exception for a core error.
 pub(crate) fn from_core(e: fieldcrypt::Error) -> PyErr {
     use fieldcrypt::Error as E;
@@ -90,5 +97,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("WrongType", py.get_type::<WrongType>())?;
     m.add("InvalidValue", py.get_type::<InvalidValue>())?;
     m.add("KeyringError", py.get_type::<KeyringError>())?;
+    m.add("LegacyError", py.get_type::<LegacyError>())?;
     Ok(())
 }

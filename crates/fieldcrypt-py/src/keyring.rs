@@ -13,7 +13,62 @@ use crate::errors::{InvalidValue, WrongType, from_core, from_kms};
 /// A keyring: data keys and blind-index roots, unwrapped. Its repr shows ids only.
 #[pyclass(frozen, module = "fieldcrypt._native")]
 pub(crate) struct Keyring {
-    inner: Arc<fieldcrypt::Keyring>,
+    pub(crate) inner: Arc<fieldcrypt::Keyring>,
+}
+
+/// How a keyring is opened: the application's configuration, never the document's.
+struct Opening {
+    config: fieldcrypt_kms::InProcessConfig,
+    pins: fieldcrypt_kms::Pins,
+    expect_provider: Option<String>,
+}
+
+impl Opening {
+    fn new(
+        master_key: Option<PathBuf>,
+        key_variable: String,
+        passphrase_variable: String,
+        expect_provider: Option<String>,
+        keyring_id: Option<&str>,
+        min_generation: Option<u64>,
+    ) -> PyResult<Self> {
+        let keyring_id = keyring_id
+            .map(|id| {
+                id.parse::<fieldcrypt::KeyringId>().map_err(|_| {
+                    InvalidValue::new_err(format!(
+                        "keyring_id {id:?} is not 32 lower-case hex digits"
+                    ))
+                })
+            })
+            .transpose()?;
+        Ok(Self {
+            config: fieldcrypt_kms::InProcessConfig {
+                master_key,
+                key_variable,
+                passphrase_variable,
+            },
+            pins: fieldcrypt_kms::Pins {
+                keyring_id,
+                min_generation,
+            },
+            expect_provider,
+        })
+    }
+
+    fn open(
+        &self,
+        doc: &fieldcrypt::KeyringDocument,
+        source: &std::path::Path,
+    ) -> Result<fieldcrypt::Keyring, fieldcrypt_kms::KmsError> {
+        fieldcrypt_kms::configured::open_in_process(
+            doc,
+            source,
+            &self.config,
+            &self.pins,
+            self.expect_provider.as_deref(),
+        )
+        .map(fieldcrypt_kms::UnlockedKeyring::into_keyring)
+    }
 }
 
 /// A row key or tenant given from Python: an int (in decimal, as Rust writes an `i64` id) or a
@@ -35,7 +90,7 @@ fn row_key(value: &Bound<'_, PyAny>) -> PyResult<RowKey> {
     ))
 }
 
-fn context(
+pub(crate) fn context(
     table: &str,
     column: &str,
     row: Option<&Bound<'_, PyAny>>,
@@ -51,7 +106,7 @@ fn context(
     Ok(context)
 }
 
-fn envelope_bytes(envelope: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+pub(crate) fn envelope_bytes(envelope: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if envelope.is_instance_of::<PyString>() {
         return Ok(envelope.extract::<String>()?.into_bytes());
     }
@@ -60,7 +115,7 @@ fn envelope_bytes(envelope: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
         .map_err(|_| WrongType::new_err("an envelope is bytes (binary form) or str (text form)"))
 }
 
-fn check_type(value: &Value, expect: Option<&str>) -> PyResult<()> {
+pub(crate) fn check_type(value: &Value, expect: Option<&str>) -> PyResult<()> {
     let Some(expect) = expect else {
         return Ok(());
     };
@@ -97,6 +152,89 @@ impl Keyring {
             .map_err(from_kms)?;
         Ok(Self {
             inner: Arc::new(local.into_keyring()),
+        })
+    }
+
+    /// Opens the keyring file at `path` with the provider it names (local, env, passphrase),
+    /// configured here and never by the file: `master_key` (local; default
+    /// `FIELDCRYPT_MASTER_KEY`, else `~/.config/fieldcrypt/master.key`), `key_variable` (env),
+    /// `passphrase_variable` (passphrase). Pins: `expect_provider`, `keyring_id`,
+    /// `min_generation`. Argon2 and the provider run with the GIL released.
+    #[staticmethod]
+    #[pyo3(signature = (path, *, master_key=None, key_variable="FIELDCRYPT_KEK".to_owned(),
+        passphrase_variable="FIELDCRYPT_PASSPHRASE".to_owned(), expect_provider=None,
+        keyring_id=None, min_generation=None))]
+    #[allow(clippy::too_many_arguments)] // the Python signature's keyword arguments
+    fn open_file(
+        py: Python<'_>,
+        path: PathBuf,
+        master_key: Option<PathBuf>,
+        key_variable: String,
+        passphrase_variable: String,
+        expect_provider: Option<String>,
+        keyring_id: Option<&str>,
+        min_generation: Option<u64>,
+    ) -> PyResult<Self> {
+        let opening = Opening::new(
+            master_key,
+            key_variable,
+            passphrase_variable,
+            expect_provider,
+            keyring_id,
+            min_generation,
+        )?;
+        let keyring = py
+            .detach(|| {
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    fieldcrypt_kms::KmsError::NoKeyring(format!("file {}: {e}", path.display()))
+                })?;
+                let doc = fieldcrypt::KeyringDocument::from_json(&text)
+                    .map_err(fieldcrypt::Error::from)?;
+                opening.open(&doc, &path)
+            })
+            .map_err(from_kms)?;
+        Ok(Self {
+            inner: Arc::new(keyring),
+        })
+    }
+
+    /// Opens a keyring document given as JSON text (a `fieldcrypt_keys` row's `document`, read
+    /// by the caller's own database connection), with the provider it names configured as in
+    /// [`Keyring::open_file`]. `source` names the document in errors.
+    #[staticmethod]
+    #[pyo3(signature = (document, *, source="fieldcrypt_keys".to_owned(), master_key=None,
+        key_variable="FIELDCRYPT_KEK".to_owned(), passphrase_variable="FIELDCRYPT_PASSPHRASE".to_owned(),
+        expect_provider=None, keyring_id=None, min_generation=None))]
+    #[allow(clippy::too_many_arguments)] // the Python signature's keyword arguments
+    fn from_document(
+        py: Python<'_>,
+        document: &str,
+        source: String,
+        master_key: Option<PathBuf>,
+        key_variable: String,
+        passphrase_variable: String,
+        expect_provider: Option<String>,
+        keyring_id: Option<&str>,
+        min_generation: Option<u64>,
+    ) -> PyResult<Self> {
+        let opening = Opening::new(
+            master_key,
+            key_variable,
+            passphrase_variable,
+            expect_provider,
+            keyring_id,
+            min_generation,
+        )?;
+        let document = document.to_owned();
+        let keyring = py
+            .detach(|| {
+                let doc = fieldcrypt::KeyringDocument::from_json(&document)
+                    .map_err(fieldcrypt::Error::from)?;
+                opening.open(&doc, std::path::Path::new(&source))
+            })
+            .map_err(from_kms)?;
+        Ok(Self {
+            inner: Arc::new(keyring),
         })
     }
 

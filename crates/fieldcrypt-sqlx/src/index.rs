@@ -15,10 +15,7 @@
 //! keep finding them; [`BlindIndex::pair`] gives both values, for schemas that keep a second index
 //! column filled during the rotation.
 
-use std::sync::Arc;
-
-use fieldcrypt::blind_index::planner;
-use fieldcrypt::{BlindIndexer, IndexDefinition, KeyId, KeyState, Keyring};
+use fieldcrypt::{ColumnIndex, IndexDefinition, Keyring};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
@@ -26,22 +23,31 @@ use sqlx::{Database, Decode, Encode, Type};
 use crate::error::Error;
 
 /// Largest index a `BIGINT` holds as a non-negative number.
-pub const MAX_BITS: u16 = 63;
+pub const MAX_BITS: u16 = fieldcrypt::blind_index::column::MAX_COLUMN_BITS;
 
 /// One blind index: its definition. The index keys it uses are derived from, and cached in, the
 /// keyring each call is given ([`Keyring::cached_blind_indexer`]), so they live no longer than
-/// that keyring (a `ManagedKeyring`'s eviction drops them) or the root they come from.
+/// that keyring (a `ManagedKeyring`'s eviction drops them) or the root they come from. The
+/// computation is the core's [`ColumnIndex`], shared with the Python package, so a row indexed
+/// here is found from Django or SQLAlchemy and the other way round.
 pub struct BlindIndex {
-    definition: IndexDefinition,
+    index: ColumnIndex,
+}
+
+/// The core's error, with a too-wide index as this crate's own variant.
+fn from_core(e: fieldcrypt::Error) -> Error {
+    match e {
+        fieldcrypt::Error::IndexTooWide(bits) => Error::IndexTooWide(bits),
+        other => other.into(),
+    }
 }
 
 impl BlindIndex {
     /// An index with this definition; at most [`MAX_BITS`] bits.
     pub fn new(definition: IndexDefinition) -> Result<Self, Error> {
-        if definition.bits == 0 || definition.bits > MAX_BITS {
-            return Err(Error::IndexTooWide(definition.bits));
-        }
-        Ok(Self { definition })
+        Ok(Self {
+            index: ColumnIndex::new(definition).map_err(from_core)?,
+        })
     }
 
     /// An index over a column expected to hold about `rows` rows of mostly distinct values (an
@@ -57,8 +63,10 @@ impl BlindIndex {
         normalizers: impl IntoIterator<Item = fieldcrypt::Normalizer>,
         rows: u64,
     ) -> Result<Self, Error> {
-        let plan = planner::plan(rows, rows, 0)?;
-        Self::new(IndexDefinition::new(table, column, name, plan.bits).normalized(normalizers))
+        let definition = IndexDefinition::new(table, column, name, 1).normalized(normalizers);
+        Ok(Self {
+            index: ColumnIndex::planned(definition, rows).map_err(from_core)?,
+        })
     }
 
     /// Checks the index's bits against the planner for a table of `rows` rows of distinct values
@@ -73,28 +81,12 @@ impl BlindIndex {
 
     /// What [`Self::expecting_rows`] warns about, if anything.
     pub fn bits_warning(&self, rows: u64) -> Option<String> {
-        let bits = self.definition.bits;
-        let name = &self.definition.name;
-        match planner::plan(rows, rows, 0) {
-            Err(_) => Some(format!(
-                "blind index {name}: {rows} rows are too few for any safe index; each value would single out a plaintext"
-            )),
-            Ok(plan) if bits > plan.bits => Some(format!(
-                "blind index {name}: {bits} bits for about {rows} rows; the planner says {} (more bits single out plaintexts)",
-                plan.bits
-            )),
-            Ok(plan) if bits + 4 < plan.bits => Some(format!(
-                "blind index {name}: {bits} bits for about {rows} rows; the planner says {} (each lookup reads about {:.0} rows)",
-                plan.bits,
-                rows as f64 / f64::from(bits).exp2()
-            )),
-            Ok(_) => None,
-        }
+        self.index.bits_warning(rows)
     }
 
     /// The definition.
     pub fn definition(&self) -> &IndexDefinition {
-        &self.definition
+        self.index.definition()
     }
 
     /// Looking `query` up: the index values to match (under every root the keyring holds) and the
@@ -103,7 +95,7 @@ impl BlindIndex {
         Ok(Search {
             index: self,
             lookup: self.lookup(keyring, query)?,
-            query: zeroize::Zeroizing::new(self.definition.normalize(query).into_owned()),
+            query: zeroize::Zeroizing::new(self.definition().normalize(query).into_owned()),
         })
     }
 
@@ -119,81 +111,55 @@ impl BlindIndex {
 
     /// The index value of `value` under the keyring's primary index root: what to write.
     pub fn value(&self, keyring: &Keyring, value: &str) -> Result<IndexValue, Error> {
-        self.value_under(keyring, keyring.primary_index_root(), &[value])
+        self.index
+            .value(keyring, value)
+            .map(IndexValue)
+            .map_err(from_core)
     }
 
     /// The index value of several fields together (a compound index), under the primary root.
     pub fn compound(&self, keyring: &Keyring, fields: &[&str]) -> Result<IndexValue, Error> {
-        self.value_under(keyring, keyring.primary_index_root(), fields)
+        self.index
+            .compound(keyring, fields)
+            .map(IndexValue)
+            .map_err(from_core)
     }
 
     /// The values to look `value` up by: under the primary root first, then under every other
     /// root the keyring still holds (rows not yet re-indexed carry those). Without duplicates.
     pub fn lookup(&self, keyring: &Keyring, value: &str) -> Result<IndexLookup, Error> {
-        let mut values = vec![self.value(keyring, value)?];
-        for root in live_roots(keyring) {
-            if root != keyring.primary_index_root() {
-                let v = self.value_under(keyring, root, &[value])?;
-                if !values.contains(&v) {
-                    values.push(v);
-                }
-            }
-        }
-        Ok(IndexLookup { values })
+        let values = self.index.lookup(keyring, value).map_err(from_core)?;
+        Ok(IndexLookup {
+            values: values.into_iter().map(IndexValue).collect(),
+        })
     }
 
     /// The value under the primary root and, while an older root is still held, under the newest
     /// of those: for a schema with a second index column that stays filled during a rotation.
     pub fn pair(&self, keyring: &Keyring, value: &str) -> Result<IndexPair, Error> {
-        let primary = keyring.primary_index_root();
-        let previous = live_roots(keyring)
-            .filter(|root| *root != primary)
-            .max_by_key(|root| root.get());
         Ok(IndexPair {
             current: self.value(keyring, value)?,
-            previous: previous
-                .map(|root| self.value_under(keyring, root, &[value]))
-                .transpose()?,
+            previous: self
+                .index
+                .previous(keyring, value)
+                .map_err(from_core)?
+                .map(IndexValue),
         })
     }
 
     /// Whether a decrypted `candidate` is the value looked up as `query`: equal once both are
     /// normalised as this index normalises. Filters out the rows that share only the index value.
     pub fn matches(&self, query: &str, candidate: &str) -> bool {
-        self.definition.normalize(query) == self.definition.normalize(candidate)
-    }
-
-    fn value_under(
-        &self,
-        keyring: &Keyring,
-        root: KeyId,
-        fields: &[&str],
-    ) -> Result<IndexValue, Error> {
-        let value = self.indexer(keyring, root)?.compute_compound(fields)?;
-        value
-            .to_i64()
-            .map(IndexValue)
-            .ok_or(Error::IndexTooWide(value.bits()))
-    }
-
-    fn indexer(&self, keyring: &Keyring, root: KeyId) -> Result<Arc<BlindIndexer>, Error> {
-        Ok(keyring.cached_blind_indexer(&self.definition, root)?)
+        self.index.matches(query, candidate)
     }
 }
 
 impl core::fmt::Debug for BlindIndex {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("BlindIndex")
-            .field("definition", &self.definition)
+            .field("definition", self.definition())
             .finish_non_exhaustive()
     }
-}
-
-fn live_roots(keyring: &Keyring) -> impl Iterator<Item = KeyId> + '_ {
-    keyring
-        .index_roots()
-        .filter(|info| info.state != KeyState::Retired)
-        .map(|info| info.id)
 }
 
 /// A blind-index value as a column holds it: a non-negative `BIGINT` below `2^bits`.
@@ -312,7 +278,7 @@ pub struct Search<'a> {
 impl core::fmt::Debug for Search<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Search")
-            .field("index", &self.index.definition.name)
+            .field("index", &self.index.definition().name)
             .field("values", &self.lookup.values.len())
             .finish_non_exhaustive()
     }
@@ -343,7 +309,7 @@ impl Search<'_> {
 
     /// Whether a decrypted `candidate` is the value looked up (equal once normalised).
     pub fn matches(&self, candidate: &str) -> bool {
-        self.index.definition.normalize(candidate) == self.query.as_str()
+        self.index.definition().normalize(candidate) == self.query.as_str()
     }
 
     /// The rows whose decrypted value (`plaintext(row)`) is the value looked up.

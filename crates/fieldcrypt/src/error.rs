@@ -51,6 +51,9 @@ pub enum Error {
     /// A blind-index definition or input was refused.
     #[error("blind index: {0}")]
     BlindIndex(&'static str),
+    /// A blind index kept in a `BIGINT` column holds 1 to 63 bits.
+    #[error("a blind index column holds 1 to 63 bits, not {0}")]
+    IndexTooWide(u16),
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed")]
     Rng,

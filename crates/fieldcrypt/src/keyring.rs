@@ -271,6 +271,30 @@ impl Keyring {
         self.primary_index_root
     }
 
+    /// The index roots a lookup must try: the primary first, then every other root not yet
+    /// retired (rows not yet re-indexed still carry values under those), oldest to newest.
+    pub fn lookup_index_roots(&self) -> Vec<KeyId> {
+        let mut roots = vec![self.primary_index_root];
+        roots.extend(
+            self.index_roots
+                .values()
+                .filter(|k| {
+                    k.info.state != KeyState::Retired && k.info.id != self.primary_index_root
+                })
+                .map(|k| k.info.id),
+        );
+        roots
+    }
+
+    /// The newest index root other than the primary that is not yet retired: during a
+    /// re-index, the root a second index column is still filled under.
+    pub fn previous_index_root(&self) -> Option<KeyId> {
+        self.lookup_index_roots()
+            .into_iter()
+            .skip(1)
+            .max_by_key(|r| r.get())
+    }
+
     /// Adds a new primary data key under the current primary's suite; the old primary stays
     /// for opening. Returns the new key's id.
     pub fn rotate(&mut self) -> Result<KeyId, Error> {

@@ -43,7 +43,7 @@ pub mod sealer;
 mod secret;
 mod strict_json;
 
-pub use blind_index::{BlindIndexValue, BlindIndexer, IndexDefinition, Normalizer};
+pub use blind_index::{BlindIndexValue, BlindIndexer, ColumnIndex, IndexDefinition, Normalizer};
 pub use context::{Context, RowKey};
 pub use document::{KeyWrapper, KeyringDocument, LocalKek};
 pub use envelope::{Envelope, Header, KeyId, Suite};

@@ -12,9 +12,11 @@
 //! ```
 //! where `lp(x) = u16be(len(x)) || x` and each field is the normalised UTF-8 (or raw bytes).
 
+pub mod column;
 pub mod normalize;
 pub mod planner;
 
+pub use column::ColumnIndex;
 pub use normalize::Normalizer;
 
 use crate::backend::{self, HmacSha256};

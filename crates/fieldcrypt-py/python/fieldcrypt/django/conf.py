@@ -1,0 +1,170 @@
+"""The ``FIELDCRYPT`` settings entry, and the keyring and legacy readers it configures.
+
+::
+
+    FIELDCRYPT = {
+        # A keyring file (created with its local master key on first use when CREATE is true) ...
+        "KEYRING": BASE_DIR / "fieldcrypt-keyring.json",
+        "CREATE": DEBUG,
+        # ... or a document in the fieldcrypt_keys table, read through a Django connection:
+        # "KEYRING": {"TABLE": "fieldcrypt_keys", "NAME": "default", "DATABASE": "default"},
+        # Provider settings: the application's, never the keyring document's.
+        "MASTER_KEY": None,                      # local provider (default FIELDCRYPT_MASTER_KEY)
+        "KEY_VARIABLE": "FIELDCRYPT_KEK",        # env provider
+        "PASSPHRASE_VARIABLE": "FIELDCRYPT_PASSPHRASE",
+        # Pins
+        "PROVIDER": None, "KEYRING_ID": None, "MIN_GENERATION": None,
+        # Legacy libraries' settings (default: the same names in Django's settings)
+        "LEGACY": {},
+        "NAIVE_ZONE": "UTC",
+    }
+
+Nothing secret goes into a field's ``deconstruct()``: fields name a legacy flavor, never a key.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from fieldcrypt import Keyring, KeyringError
+from fieldcrypt._native import LegacyReader
+
+LEGACY_SETTING_NAMES = (
+    "SECRET_KEY",
+    "SECRET_KEY_FALLBACKS",
+    "FIELD_ENCRYPTION_KEY",
+    "FERNET_KEYS",
+    "FERNET_USE_HKDF",
+    "SALT_KEY",
+    "CRYPTOGRAPHY_KEY",
+    "CRYPTOGRAPHY_SALT",
+    "CRYPTBASE_KEY",
+    "FIELD_ENCRYPTION_KEYS",
+)
+
+_lock = threading.Lock()
+_keyring: Optional[Keyring] = None
+_readers: Dict[Tuple[str, str, str], LegacyReader] = {}
+
+
+def settings_entry() -> Mapping[str, Any]:
+    from django.conf import settings
+
+    entry = getattr(settings, "FIELDCRYPT", None)
+    if entry is None:
+        raise KeyringError(
+            "settings.FIELDCRYPT is missing: set FIELDCRYPT = {'KEYRING': <keyring file>} "
+            "(see docs/PYTHON.md)"
+        )
+    if not isinstance(entry, Mapping):
+        raise KeyringError("settings.FIELDCRYPT must be a dict")
+    return entry
+
+
+def _provider_kwargs(entry: Mapping[str, Any]) -> Dict[str, Any]:
+    kwargs: Dict[str, Any] = {
+        "master_key": entry.get("MASTER_KEY") or os.environ.get("FIELDCRYPT_MASTER_KEY") or None,
+        "key_variable": entry.get("KEY_VARIABLE", "FIELDCRYPT_KEK"),
+        "passphrase_variable": entry.get("PASSPHRASE_VARIABLE", "FIELDCRYPT_PASSPHRASE"),
+        "expect_provider": entry.get("PROVIDER"),
+        "keyring_id": entry.get("KEYRING_ID"),
+        "min_generation": entry.get("MIN_GENERATION"),
+    }
+    if kwargs["master_key"] is not None:
+        kwargs["master_key"] = str(kwargs["master_key"])
+    return kwargs
+
+
+def _load() -> Keyring:
+    entry = settings_entry()
+    source = entry.get("KEYRING")
+    kwargs = _provider_kwargs(entry)
+    if isinstance(source, Mapping):
+        return _load_from_table(source, kwargs)
+    if not isinstance(source, (str, os.PathLike)):
+        raise KeyringError("FIELDCRYPT['KEYRING'] is a keyring file path or a {'TABLE': ...} dict")
+    path = Path(source)
+    if not path.exists() and entry.get("CREATE", False):
+        # First use on a development machine: the keyring file and its local master key.
+        return Keyring.open_local(str(path), kwargs["master_key"])
+    return Keyring.open_file(str(path), **kwargs)
+
+
+def _load_from_table(source: Mapping[str, Any], kwargs: Dict[str, Any]) -> Keyring:
+    from django.db import connections
+
+    table = source.get("TABLE", "fieldcrypt_keys")
+    name = source.get("NAME", "default")
+    alias = source.get("DATABASE", "default")
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        quoted = connection.ops.quote_name(table)
+        cursor.execute(f"SELECT document FROM {quoted} WHERE name = %s", [name])
+        row = cursor.fetchone()
+    if row is None:
+        raise KeyringError(
+            f"no keyring named {name!r} in {table} (database {alias!r}): "
+            "store a keyring document there (fieldcrypt-sqlx TableStore, or the JSON `fieldcrypt keyring init` writes)"
+        )
+    document = row[0]
+    if isinstance(document, (bytes, memoryview)):
+        document = bytes(document).decode("utf-8")
+    return Keyring.from_document(document, source=f"{table}[{name}]", **kwargs)
+
+
+def keyring() -> Keyring:
+    """The keyring ``settings.FIELDCRYPT`` configures, opened once per process."""
+    global _keyring
+    found = _keyring
+    if found is not None:
+        return found
+    with _lock:
+        if _keyring is None:
+            _keyring = _load()
+        return _keyring
+
+
+def reset() -> None:
+    """Forgets the opened keyring and readers (settings changed, keyring rotated)."""
+    global _keyring
+    with _lock:
+        _keyring = None
+        _readers.clear()
+
+
+def legacy_reader(flavor: str, kind: str) -> LegacyReader:
+    """The reader for a ``kind`` field of the legacy library ``flavor``, keyed from
+    ``FIELDCRYPT['LEGACY']``, else the same names in Django's settings."""
+    from django.conf import settings
+
+    entry = settings_entry()
+    zone = str(entry.get("NAIVE_ZONE", "UTC"))
+    key = (flavor, kind, zone)
+    found = _readers.get(key)
+    if found is not None:
+        return found
+    legacy = entry.get("LEGACY")
+    if legacy is None or not legacy:
+        legacy = {
+            name: getattr(settings, name)
+            for name in LEGACY_SETTING_NAMES
+            if getattr(settings, name, None) not in (None, "", [])
+        }
+    reader = LegacyReader(flavor, kind, dict(legacy), naive_zone=zone)
+    with _lock:
+        _readers[key] = reader
+    return reader
+
+
+def _on_setting_changed(setting: str, **_: Any) -> None:
+    if setting == "FIELDCRYPT" or setting in LEGACY_SETTING_NAMES:
+        reset()
+
+
+def connect_signals() -> None:
+    from django.core.signals import setting_changed
+
+    setting_changed.connect(_on_setting_changed, dispatch_uid="fieldcrypt.django.reset")

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The Python package's Django and SQLAlchemy suites (crates/fieldcrypt-py/tests/django), on
+# Django 5.2 LTS and 4.2 LTS, each on SQLite, PostgreSQL (127.0.0.1:5432) and MariaDB
+# (127.0.0.1:3306). Builds the test venvs (scripts/django-env.sh py52|py42) and installs the
+# wheel scripts/python-package.sh built (target/wheels) into them. Also checks that the wheel
+# installs into a fresh venv and imports with no Rust toolchain on PATH.
+#
+#   bash scripts/python-django.sh            # after bash scripts/python-package.sh
+#
+# With CI=true a database that does not answer fails the run; elsewhere it is skipped loudly.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+wheel="$(ls target/wheels/fieldcrypt-*.whl)"
+
+missing() {
+    if [[ "${CI:-}" == "true" ]]; then
+        echo "MISSING (fails under CI): $*" >&2
+        exit 1
+    fi
+    echo "SKIPPED, MISSING: $*" >&2
+}
+
+echo "-- the wheel in a fresh venv, no Rust toolchain on PATH"
+fresh="$(mktemp -d)"
+trap 'rm -rf "$fresh"' EXIT
+python3 -m venv "$fresh/venv"
+env -i HOME="$HOME" PATH="/usr/bin:/bin" bash -c '
+    set -e
+    if command -v cargo >/dev/null || command -v rustc >/dev/null; then
+        echo "a Rust toolchain is on the restricted PATH" >&2; exit 1
+    fi
+    "$1/bin/pip" install --quiet --disable-pip-version-check --no-index "$2"
+    "$1/bin/python" -c "
+import fieldcrypt
+k = fieldcrypt.Keyring.generate()
+assert k.open(\"t\", \"c\", k.seal(\"t\", \"c\", 42)) == 42
+print(\"ok: fieldcrypt\", fieldcrypt.__version__, \"from the wheel, no toolchain\")
+"' _ "$fresh/venv" "$wheel"
+
+bash scripts/system-deps.sh
+db_up() {
+    case "$1" in
+        sqlite) return 0 ;;
+        postgres) (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null ;;
+        mysql) (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null ;;
+    esac
+}
+for django in py52 py42; do
+    py="$(bash scripts/django-env.sh "$django" | tail -n 1)"
+    "$py" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$wheel"
+    for db in sqlite postgres mysql; do
+        if ! db_up "$db"; then
+            missing "$db for the fieldcrypt.django suite"
+            continue
+        fi
+        echo "-- fieldcrypt.django on $("$py" -c 'import django; print("Django", django.get_version())'), $db"
+        (cd crates/fieldcrypt-py/tests/django &&
+            FIELDCRYPT_TEST_DB="$db" FIELDCRYPT_TEST_DB_SUFFIX="_$django" "$py" -m pytest -q 2>&1 | tail -n 40)
+    done
+done

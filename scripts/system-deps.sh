@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite needs, checking first (dpkg -s), so a machine that
+# has them runs no apt-get at all:
+#   libmariadb-dev  mysqlclient (Django's MariaDB driver) builds against it
+#
+#   bash scripts/system-deps.sh
+set -euo pipefail
+need=()
+for pkg in libmariadb-dev; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [[ ${#need[@]} -eq 0 ]]; then
+    exit 0
+fi
+echo "system-deps: installing ${need[*]}" >&2
+sudo=""
+[[ "$(id -u)" -eq 0 ]] || sudo="sudo"
+$sudo apt-get update -qq >&2 || true
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
