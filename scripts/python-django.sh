@@ -38,6 +38,10 @@ print(\"ok: fieldcrypt\", fieldcrypt.__version__, \"from the wheel, no toolchain
 "' _ "$fresh/venv" "$wheel"
 
 bash scripts/system-deps.sh
+# The command the migrating-mode and legacy-path tests run (the workspace's build).
+if [[ -x target/debug/fieldcrypt ]]; then
+    export FIELDCRYPT_TEST_CLI="$PWD/target/debug/fieldcrypt"
+fi
 db_up() {
     case "$1" in
         sqlite) return 0 ;;

@@ -75,6 +75,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(KEYS / "db.sqlite3"),
+            # A file, not memory: the fieldcrypt command opens it from another process.
+            "TEST": {"NAME": str(KEYS / "test.sqlite3")},
         }
     }
 

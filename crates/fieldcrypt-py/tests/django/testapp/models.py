@@ -83,3 +83,26 @@ class Migrating(models.Model):
     count = EncryptedIntegerField(migrating=True, null=True)
 
     objects = EncryptedManager()
+
+
+class LegacyNote(models.Model):
+    """A column written by django-encrypted-model-fields (the app before the switch)."""
+
+    from encrypted_model_fields.fields import EncryptedCharField as _LegacyCharField
+
+    note = _LegacyCharField(max_length=200, null=True)
+
+    class Meta:
+        db_table = "testapp_legacynote"
+
+
+class ConvertedNote(models.Model):
+    """The same table after the switch: fieldcrypt in migrating mode while the import runs."""
+
+    note = EncryptedTextField(migrating="encrypted-model-fields", null=True)
+
+    objects = EncryptedManager()
+
+    class Meta:
+        db_table = "testapp_legacynote"
+        managed = False
