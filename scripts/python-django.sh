@@ -52,6 +52,11 @@ db_up() {
 for django in py52 py42; do
     py="$(bash scripts/django-env.sh "$django" | tail -n 1)"
     "$py" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$wheel"
+    if [[ "$django" == py52 ]]; then
+        echo "-- mypy --strict over the package, stubtest of the native module's stubs"
+        (cd crates/fieldcrypt-py/python && "$py" -m mypy --config-file ../pyproject.toml -p fieldcrypt)
+        "$py" -m mypy.stubtest fieldcrypt._native
+    fi
     for db in sqlite postgres mysql; do
         if ! db_up "$db"; then
             missing "$db for the fieldcrypt.django suite"

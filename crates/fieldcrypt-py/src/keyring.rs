@@ -26,8 +26,8 @@ struct Opening {
 impl Opening {
     fn new(
         master_key: Option<PathBuf>,
-        key_variable: String,
-        passphrase_variable: String,
+        key_variable: Option<String>,
+        passphrase_variable: Option<String>,
         expect_provider: Option<String>,
         keyring_id: Option<&str>,
         min_generation: Option<u64>,
@@ -41,11 +41,12 @@ impl Opening {
                 })
             })
             .transpose()?;
+        let defaults = fieldcrypt_kms::InProcessConfig::default();
         Ok(Self {
             config: fieldcrypt_kms::InProcessConfig {
                 master_key,
-                key_variable,
-                passphrase_variable,
+                key_variable: key_variable.unwrap_or(defaults.key_variable),
+                passphrase_variable: passphrase_variable.unwrap_or(defaults.passphrase_variable),
             },
             pins: fieldcrypt_kms::Pins {
                 keyring_id,
@@ -161,16 +162,15 @@ impl Keyring {
     /// `passphrase_variable` (passphrase). Pins: `expect_provider`, `keyring_id`,
     /// `min_generation`. Argon2 and the provider run with the GIL released.
     #[staticmethod]
-    #[pyo3(signature = (path, *, master_key=None, key_variable="FIELDCRYPT_KEK".to_owned(),
-        passphrase_variable="FIELDCRYPT_PASSPHRASE".to_owned(), expect_provider=None,
-        keyring_id=None, min_generation=None))]
+    #[pyo3(signature = (path, *, master_key=None, key_variable=None, passphrase_variable=None,
+        expect_provider=None, keyring_id=None, min_generation=None))]
     #[allow(clippy::too_many_arguments)] // the Python signature's keyword arguments
     fn open_file(
         py: Python<'_>,
         path: PathBuf,
         master_key: Option<PathBuf>,
-        key_variable: String,
-        passphrase_variable: String,
+        key_variable: Option<String>,
+        passphrase_variable: Option<String>,
         expect_provider: Option<String>,
         keyring_id: Option<&str>,
         min_generation: Option<u64>,
@@ -202,17 +202,16 @@ impl Keyring {
     /// by the caller's own database connection), with the provider it names configured as in
     /// [`Keyring::open_file`]. `source` names the document in errors.
     #[staticmethod]
-    #[pyo3(signature = (document, *, source="fieldcrypt_keys".to_owned(), master_key=None,
-        key_variable="FIELDCRYPT_KEK".to_owned(), passphrase_variable="FIELDCRYPT_PASSPHRASE".to_owned(),
-        expect_provider=None, keyring_id=None, min_generation=None))]
+    #[pyo3(signature = (document, *, source=None, master_key=None, key_variable=None,
+        passphrase_variable=None, expect_provider=None, keyring_id=None, min_generation=None))]
     #[allow(clippy::too_many_arguments)] // the Python signature's keyword arguments
     fn from_document(
         py: Python<'_>,
         document: &str,
-        source: String,
+        source: Option<String>,
         master_key: Option<PathBuf>,
-        key_variable: String,
-        passphrase_variable: String,
+        key_variable: Option<String>,
+        passphrase_variable: Option<String>,
         expect_provider: Option<String>,
         keyring_id: Option<&str>,
         min_generation: Option<u64>,
@@ -230,7 +229,8 @@ impl Keyring {
             .detach(|| {
                 let doc = fieldcrypt::KeyringDocument::from_json(&document)
                     .map_err(fieldcrypt::Error::from)?;
-                opening.open(&doc, std::path::Path::new(&source))
+                let source = source.as_deref().unwrap_or("fieldcrypt_keys");
+                opening.open(&doc, std::path::Path::new(source))
             })
             .map_err(from_kms)?;
         Ok(Self {

@@ -16,11 +16,14 @@ from __future__ import annotations
 from typing import Any
 
 from fieldcrypt._native import (
+    BlindIndex,
     CannotOpen,
     FieldcryptError,
     InvalidValue,
     Keyring,
     KeyringError,
+    LegacyError,
+    LegacyReader,
     Malformed,
     RetiredKey,
     UnknownKey,
@@ -29,12 +32,15 @@ from fieldcrypt._native import (
 )
 
 __all__ = [
+    "BlindIndex",
     "CannotOpen",
     "FieldcryptError",
     "InvalidValue",
     "Json",
     "Keyring",
     "KeyringError",
+    "LegacyError",
+    "LegacyReader",
     "Malformed",
     "RetiredKey",
     "UnknownKey",

@@ -1,14 +1,46 @@
 """Type stubs of the native module (see ``fieldcrypt``)."""
 
 from os import PathLike
-from typing import Any, Literal, Optional, Sequence, Union
+from typing import Any, Literal, Mapping, Optional, Sequence, Union, final
 from uuid import UUID
+
+__all__ = [
+    "BlindIndex",
+    "CannotOpen",
+    "FieldcryptError",
+    "InvalidValue",
+    "Keyring",
+    "KeyringError",
+    "LegacyError",
+    "LegacyReader",
+    "Malformed",
+    "RetiredKey",
+    "UnknownKey",
+    "WrongType",
+    "envelope_length",
+    "is_envelope",
+    "plan",
+    "__version__",
+]
 
 __version__: str
 
-RowKey = Union[int, str, UUID]
-Envelope = Union[bytes, str]
-TypeName = Literal["string", "bytes", "int", "float", "bool", "date", "timestamp", "decimal", "json"]
+_RowKey = Union[int, str, UUID]
+_Envelope = Union[bytes, str]
+_TypeName = Literal[
+    "string", "bytes", "int", "float", "bool", "date", "timestamp", "decimal", "json"
+]
+_ProviderName = Literal["local", "env", "passphrase", "vault", "aws-kms"]
+_StrPath = Union[str, PathLike[str]]
+_Normalizer = Literal["trim", "casefold", "lower", "nfkc", "digits", "digits-only"]
+_LegacyFlavor = Literal[
+    "encrypted-model-fields",
+    "fernet-fields",
+    "fernet-encrypted-fields",
+    "cryptography",
+    "cryptbase",
+    "searchable",
+]
 
 class FieldcryptError(Exception): ...
 class CannotOpen(FieldcryptError): ...
@@ -18,11 +50,34 @@ class RetiredKey(FieldcryptError): ...
 class WrongType(FieldcryptError): ...
 class InvalidValue(FieldcryptError): ...
 class KeyringError(FieldcryptError): ...
+class LegacyError(FieldcryptError): ...
 
+@final
 class Keyring:
     @staticmethod
-    def open_local(
-        path: Union[str, PathLike[str]], master_key: Optional[Union[str, PathLike[str]]] = None
+    def open_local(path: _StrPath, master_key: Optional[_StrPath] = None) -> Keyring: ...
+    @staticmethod
+    def open_file(
+        path: _StrPath,
+        *,
+        master_key: Optional[_StrPath] = None,
+        key_variable: Optional[str] = None,
+        passphrase_variable: Optional[str] = None,
+        expect_provider: Optional[_ProviderName] = None,
+        keyring_id: Optional[str] = None,
+        min_generation: Optional[int] = None,
+    ) -> Keyring: ...
+    @staticmethod
+    def from_document(
+        document: str,
+        *,
+        source: Optional[str] = None,
+        master_key: Optional[_StrPath] = None,
+        key_variable: Optional[str] = None,
+        passphrase_variable: Optional[str] = None,
+        expect_provider: Optional[_ProviderName] = None,
+        keyring_id: Optional[str] = None,
+        min_generation: Optional[int] = None,
     ) -> Keyring: ...
     @staticmethod
     def generate() -> Keyring: ...
@@ -38,28 +93,86 @@ class Keyring:
         column: str,
         value: Any,
         *,
-        row: Optional[RowKey] = None,
-        tenant: Optional[RowKey] = None,
+        row: Optional[_RowKey] = None,
+        tenant: Optional[_RowKey] = None,
         text: bool = False,
-    ) -> Envelope: ...
+    ) -> _Envelope: ...
     def open(
         self,
         table: str,
         column: str,
-        envelope: Envelope,
+        envelope: _Envelope,
         *,
-        row: Optional[RowKey] = None,
-        tenant: Optional[RowKey] = None,
-        expect: Optional[TypeName] = None,
+        row: Optional[_RowKey] = None,
+        tenant: Optional[_RowKey] = None,
+        expect: Optional[_TypeName] = None,
     ) -> Any: ...
     def seal_many(
         self, table: str, column: str, values: Sequence[Any], *, text: bool = False
-    ) -> list[Envelope]: ...
+    ) -> list[_Envelope]: ...
     def open_many(
         self,
         table: str,
         column: str,
-        envelopes: Sequence[Envelope],
+        envelopes: Sequence[_Envelope],
         *,
-        expect: Optional[TypeName] = None,
+        expect: Optional[_TypeName] = None,
     ) -> list[Any]: ...
+
+@final
+class BlindIndex:
+    def __new__(
+        cls,
+        table: str,
+        column: str,
+        name: str,
+        *,
+        bits: Optional[int] = None,
+        rows: Optional[int] = None,
+        normalizers: Sequence[_Normalizer] = ...,
+    ) -> BlindIndex: ...
+    @property
+    def bits(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def normalizers(self) -> list[str]: ...
+    @property
+    def casefolds(self) -> bool: ...
+    def value(self, keyring: Keyring, value: str) -> int: ...
+    def values(self, keyring: Keyring, values: Sequence[str]) -> list[int]: ...
+    def lookup(self, keyring: Keyring, value: str) -> list[int]: ...
+    def matches(self, query: str, candidate: str) -> bool: ...
+    def bits_warning(self, rows: int) -> Optional[str]: ...
+
+@final
+class LegacyReader:
+    def __new__(
+        cls,
+        flavor: _LegacyFlavor,
+        kind: str,
+        settings: Mapping[str, Union[str, bool, Sequence[str]]],
+        *,
+        naive_zone: str = "UTC",
+        plaintext_passthrough: bool = False,
+    ) -> LegacyReader: ...
+    @property
+    def flavor(self) -> str: ...
+    def read(self, stored: _Envelope) -> Any: ...
+    def open(
+        self,
+        keyring: Keyring,
+        table: str,
+        column: str,
+        stored: _Envelope,
+        *,
+        row: Optional[_RowKey] = None,
+        tenant: Optional[_RowKey] = None,
+    ) -> tuple[Any, bool]: ...
+    def open_many(
+        self, keyring: Keyring, table: str, column: str, stored: Sequence[_Envelope]
+    ) -> list[tuple[Any, bool]]: ...
+
+def plan(rows: int, distinct: int, other_bits: int = 0) -> tuple[int, float, bool]: ...
+def is_envelope(stored: _Envelope) -> bool: ...
+def envelope_length(plaintext_bytes: int, *, text: bool) -> int: ...

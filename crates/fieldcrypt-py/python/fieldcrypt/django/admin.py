@@ -20,8 +20,8 @@ class EncryptedAdminMixin:
 
     def get_search_results(self, request: Any, queryset: Any, search_term: str) -> Tuple[Any, bool]:
         names = list(getattr(self, "search_fields", None) or [])
-        encrypted = []
-        plain = []
+        encrypted: List[str] = []
+        plain: List[str] = []
         for name in names:
             bare = name.lstrip("=^@")
             field = _field(self.model, bare)

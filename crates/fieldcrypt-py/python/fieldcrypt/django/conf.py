@@ -153,7 +153,7 @@ def legacy_reader(flavor: str, kind: str) -> LegacyReader:
             for name in LEGACY_SETTING_NAMES
             if getattr(settings, name, None) not in (None, "", [])
         }
-    reader = LegacyReader(flavor, kind, dict(legacy), naive_zone=zone)
+    reader = LegacyReader(flavor, kind, dict(legacy), naive_zone=zone)  # type: ignore[arg-type]  # checked at runtime
     with _lock:
         _readers[key] = reader
     return reader

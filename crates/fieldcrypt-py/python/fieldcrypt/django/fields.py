@@ -108,7 +108,7 @@ class _RowBoundDescriptor:
 class EncryptedMixin:
     """What every encrypted field shares. ``value_type`` is the fieldcrypt type name."""
 
-    value_type: ClassVar[str] = "string"
+    value_type: ClassVar[Any] = "string"  # a type name Keyring.open(expect=) takes
     #: The legacy reader's field kind for this type.
     legacy_kind: ClassVar[str] = "text"
 
@@ -140,7 +140,7 @@ class EncryptedMixin:
         self.context = context
         self.bind_row = bind_row
         self.migrating = "plaintext" if migrating is True else migrating
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
 
     # ---- schema ---------------------------------------------------------------------------
 
@@ -409,7 +409,7 @@ class EncryptedMixin:
 # ---- the fields ------------------------------------------------------------------------------
 
 
-class EncryptedCharField(EncryptedMixin, models.CharField):  # type: ignore[misc]
+class EncryptedCharField(EncryptedMixin, models.CharField):
     value_type = "string"
 
     def plain_max_bytes(self) -> Optional[int]:
@@ -422,11 +422,11 @@ class EncryptedCharField(EncryptedMixin, models.CharField):  # type: ignore[misc
         return value
 
 
-class EncryptedTextField(EncryptedMixin, models.TextField):  # type: ignore[misc]
+class EncryptedTextField(EncryptedMixin, models.TextField):
     value_type = "string"
 
 
-class EncryptedEmailField(EncryptedMixin, models.EmailField):  # type: ignore[misc]
+class EncryptedEmailField(EncryptedMixin, models.EmailField):
     value_type = "string"
 
     def plain_max_bytes(self) -> Optional[int]:
@@ -441,7 +441,7 @@ class _IntegerMixin(EncryptedMixin):
     max_value: ClassVar[int] = 2**63 - 1
 
     @property
-    def validators(self) -> List[Any]:  # type: ignore[override]
+    def validators(self) -> List[Any]:
         from django.core import validators
 
         return [
@@ -466,35 +466,35 @@ class _IntegerMixin(EncryptedMixin):
         return int(stored)
 
 
-class EncryptedIntegerField(_IntegerMixin, models.IntegerField):  # type: ignore[misc]
+class EncryptedIntegerField(_IntegerMixin, models.IntegerField):
     min_value = -(2**31)
     max_value = 2**31 - 1
 
 
-class EncryptedBigIntegerField(_IntegerMixin, models.BigIntegerField):  # type: ignore[misc]
+class EncryptedBigIntegerField(_IntegerMixin, models.BigIntegerField):
     pass
 
 
-class EncryptedSmallIntegerField(_IntegerMixin, models.SmallIntegerField):  # type: ignore[misc]
+class EncryptedSmallIntegerField(_IntegerMixin, models.SmallIntegerField):
     min_value = -(2**15)
     max_value = 2**15 - 1
 
 
-class EncryptedPositiveIntegerField(_IntegerMixin, models.PositiveIntegerField):  # type: ignore[misc]
+class EncryptedPositiveIntegerField(_IntegerMixin, models.PositiveIntegerField):
     min_value = 0
     max_value = 2**31 - 1
 
 
-class EncryptedPositiveBigIntegerField(_IntegerMixin, models.PositiveBigIntegerField):  # type: ignore[misc]
+class EncryptedPositiveBigIntegerField(_IntegerMixin, models.PositiveBigIntegerField):
     min_value = 0
 
 
-class EncryptedPositiveSmallIntegerField(_IntegerMixin, models.PositiveSmallIntegerField):  # type: ignore[misc]
+class EncryptedPositiveSmallIntegerField(_IntegerMixin, models.PositiveSmallIntegerField):
     min_value = 0
     max_value = 2**15 - 1
 
 
-class EncryptedBooleanField(EncryptedMixin, models.BooleanField):  # type: ignore[misc]
+class EncryptedBooleanField(EncryptedMixin, models.BooleanField):
     value_type = "bool"
     legacy_kind = "boolean"
 
@@ -515,7 +515,7 @@ class EncryptedBooleanField(EncryptedMixin, models.BooleanField):  # type: ignor
         raise exceptions.ValidationError(f"{self._label()}: {text!r} is not a boolean")
 
 
-class EncryptedFloatField(EncryptedMixin, models.FloatField):  # type: ignore[misc]
+class EncryptedFloatField(EncryptedMixin, models.FloatField):
     value_type = "float"
     legacy_kind = "float"
 
@@ -523,7 +523,7 @@ class EncryptedFloatField(EncryptedMixin, models.FloatField):  # type: ignore[mi
         return float(self.to_python(value))
 
 
-class EncryptedDecimalField(EncryptedMixin, models.DecimalField):  # type: ignore[misc]
+class EncryptedDecimalField(EncryptedMixin, models.DecimalField):
     """Sealed at the field's scale (``decimal_places``), as the plain column would store it."""
 
     value_type = "decimal"
@@ -548,7 +548,7 @@ class EncryptedDecimalField(EncryptedMixin, models.DecimalField):  # type: ignor
         return quantized
 
 
-class EncryptedDateField(EncryptedMixin, models.DateField):  # type: ignore[misc]
+class EncryptedDateField(EncryptedMixin, models.DateField):
     value_type = "date"
     legacy_kind = "date"
 
@@ -559,7 +559,7 @@ class EncryptedDateField(EncryptedMixin, models.DateField):  # type: ignore[misc
         return value
 
 
-class EncryptedDateTimeField(EncryptedMixin, models.DateTimeField):  # type: ignore[misc]
+class EncryptedDateTimeField(EncryptedMixin, models.DateTimeField):
     """Sealed as an instant. A naive value is taken in the current time zone (as Django does
     with ``USE_TZ``, warning) ; it reads back aware in UTC, or naive in the current time zone
     when ``USE_TZ = False``."""
@@ -596,7 +596,7 @@ class EncryptedDateTimeField(EncryptedMixin, models.DateTimeField):  # type: ign
         return value
 
 
-class EncryptedJSONField(EncryptedMixin, models.Field):  # type: ignore[misc]
+class EncryptedJSONField(EncryptedMixin, models.Field):
     """Any JSON value (dict, list, str, number, bool; ``None`` is SQL NULL)."""
 
     value_type = "json"
@@ -633,7 +633,7 @@ class EncryptedJSONField(EncryptedMixin, models.Field):  # type: ignore[misc]
         return super().formfield(**{"form_class": forms.JSONField, **kwargs})
 
 
-class EncryptedBinaryField(EncryptedMixin, models.BinaryField):  # type: ignore[misc]
+class EncryptedBinaryField(EncryptedMixin, models.BinaryField):
     value_type = "bytes"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -51,7 +51,7 @@ class BlindIndexField(models.BigIntegerField):
         kwargs.setdefault("db_index", not kwargs.get("unique", False))
         super().__init__(*args, **kwargs)
         # Checks the definition now (normalisers, bits): a typo fails at import, not at save.
-        self._probe = BlindIndex("t", "c", "i", bits=bits, rows=rows, normalizers=list(normalizers))
+        self._probe = BlindIndex("t", "c", "i", bits=bits, rows=rows, normalizers=list(normalizers))  # type: ignore[arg-type]  # checked at runtime
 
     @property
     def planned_bits(self) -> int:
@@ -97,7 +97,7 @@ class BlindIndexField(models.BigIntegerField):
                 column,
                 self.column,
                 bits=self.planned_bits,
-                normalizers=list(self.normalizers),
+                normalizers=list(self.normalizers),  # type: ignore[arg-type]
             )
             self.__dict__["_index"] = found
         return found

@@ -13,7 +13,7 @@ from django.db.models import lookups
 INDEXED = ("exact", "iexact", "in")
 
 
-class IndexLookup(lookups.Lookup):  # type: ignore[type-arg]
+class IndexLookup(lookups.Lookup):
     """``<index column> IN (values)``: the values under every index root still held."""
 
     lookup_name = "exact"

@@ -87,7 +87,7 @@ def _keeps(field: Any, lookup: str, queries: List[str], plaintext: Any) -> bool:
     return plaintext in queries
 
 
-class EncryptedQuerySet(models.QuerySet):  # type: ignore[type-arg]
+class EncryptedQuerySet(models.QuerySet):
     def search(self, **lookups: Any) -> List[Any]:
         """See :func:`fieldcrypt.django.search`."""
         return search(self, **lookups)
@@ -107,7 +107,7 @@ class EncryptedQuerySet(models.QuerySet):  # type: ignore[type-arg]
                 if isinstance(value, models.Value) and _encrypted(self.model, name) is not None:
                     # Value(x) compiles with its own output field: it would write x as is.
                     kwargs[name] = value.value
-        return super().update(**kwargs)
+        return int(super().update(**kwargs))
 
     def bulk_update(self, objs: Any, fields: Any, batch_size: Any = None) -> int:
         for name in fields:
@@ -115,7 +115,7 @@ class EncryptedQuerySet(models.QuerySet):  # type: ignore[type-arg]
         # Django's bulk_update writes CASE expressions of Value()s, each sealed by the field.
         token = _bulk_updating.set(True)
         try:
-            return super().bulk_update(objs, fields, batch_size=batch_size)
+            return int(super().bulk_update(objs, fields, batch_size=batch_size))
         finally:
             _bulk_updating.reset(token)
 
@@ -128,7 +128,8 @@ class EncryptedQuerySet(models.QuerySet):  # type: ignore[type-arg]
                         f"order_by({name!r}): {self.model.__name__}.{bare} is encrypted, and the "
                         "database can only order its ciphertext; sort in Python after reading"
                     )
-        return super().order_by(*field_names)  # type: ignore[return-value]
+        result: EncryptedQuerySet = super().order_by(*field_names)
+        return result
 
 
 def _check_write(model: Any, name: str, value: Any, what: str) -> None:
