@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Python package's Django and SQLAlchemy suites (crates/fieldcrypt-py/tests/django), on
+# The Python package's Django and SQLAlchemy suites (crates/fieldcrypt-py/tests/django and
+# tests/sqlalchemy), on
 # Django 5.2 LTS and 4.2 LTS, each on SQLite, PostgreSQL (127.0.0.1:5432) and MariaDB
 # (127.0.0.1:3306). Builds the test venvs (scripts/django-env.sh py52|py42) and installs the
 # wheel scripts/python-package.sh built (target/wheels) into them. Also checks that the wheel
@@ -65,5 +66,8 @@ for django in py52 py42; do
         echo "-- fieldcrypt.django on $("$py" -c 'import django; print("Django", django.get_version())'), $db"
         (cd crates/fieldcrypt-py/tests/django &&
             FIELDCRYPT_TEST_DB="$db" FIELDCRYPT_TEST_DB_SUFFIX="_$django" "$py" -m pytest -q 2>&1 | tail -n 40)
+        echo "-- fieldcrypt.sqlalchemy on $("$py" -c 'import sqlalchemy; print("SQLAlchemy", sqlalchemy.__version__)'), $db (sync and asyncio engines)"
+        (cd crates/fieldcrypt-py/tests/sqlalchemy &&
+            FIELDCRYPT_TEST_DB="$db" FIELDCRYPT_TEST_DB_SUFFIX="_$django" "$py" -m pytest -q -p no:cacheprovider 2>&1 | tail -n 40)
     done
 done

@@ -10,6 +10,6 @@ PY="$(bash scripts/python-env.sh | tail -n 1)"
 bin="$(dirname "$PY")"
 "$PY" -m pip install --quiet --disable-pip-version-check -r crates/fieldcrypt-py/requirements-dev.txt >&2
 rm -rf target/wheels
-"$bin/maturin" build --quiet --manifest-path crates/fieldcrypt-py/Cargo.toml --out target/wheels >&2
+"$bin/maturin" build --release --quiet --manifest-path crates/fieldcrypt-py/Cargo.toml --out target/wheels >&2
 "$PY" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/fieldcrypt-*.whl >&2
 echo "$PY"

@@ -92,13 +92,8 @@ impl BlindIndex {
     /// [`BlindIndex::value`] of many values, with the GIL released.
     fn values(&self, py: Python<'_>, keyring: &Keyring, values: Vec<String>) -> PyResult<Vec<i64>> {
         let keyring = Arc::clone(&keyring.inner);
-        py.detach(|| {
-            values
-                .iter()
-                .map(|v| self.index.value(&keyring, v))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(from_core)
+        py.detach(|| crate::parallel::map(&values, |v| self.index.value(&keyring, v)))
+            .map_err(from_core)
     }
 
     /// The values to look `value` up by: under the primary root first, then under every other

@@ -355,19 +355,15 @@ impl Keyring {
         let values: Vec<Value> = values.iter().map(to_value).collect::<PyResult<_>>()?;
         let keyring = Arc::clone(&self.inner);
         let sealed = py.detach(move || -> Result<Vec<Vec<u8>>, fieldcrypt::Error> {
-            let mut sealer = fieldcrypt::Sealer::new(values.len());
-            values
-                .iter()
-                .map(|v| {
-                    if text {
-                        sealer
-                            .seal_text(&keyring, &context, v)
-                            .map(String::into_bytes)
-                    } else {
-                        sealer.seal(&keyring, &context, v)
-                    }
-                })
-                .collect()
+            crate::parallel::map_with(&values, fieldcrypt::Sealer::new, |sealer, v| {
+                if text {
+                    sealer
+                        .seal_text(&keyring, &context, v)
+                        .map(String::into_bytes)
+                } else {
+                    sealer.seal(&keyring, &context, v)
+                }
+            })
         });
         let sealed = sealed.map_err(from_core)?;
         sealed
@@ -401,7 +397,7 @@ impl Keyring {
         let keyring = Arc::clone(&self.inner);
         let opened = py
             .detach(move || -> Result<Vec<Value>, fieldcrypt::Error> {
-                bytes.iter().map(|b| keyring.open(&context, b)).collect()
+                crate::parallel::map(&bytes, |b| keyring.open(&context, b))
             })
             .map_err(from_core)?;
         opened

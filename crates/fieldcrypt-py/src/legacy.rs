@@ -191,12 +191,7 @@ impl LegacyReader {
         let keyring = Arc::clone(&keyring.inner);
         let through = Arc::clone(&self.through);
         let opened = py
-            .detach(move || {
-                bytes
-                    .iter()
-                    .map(|b| through.open(&keyring, &context, b))
-                    .collect::<Result<Vec<_>, _>>()
-            })
+            .detach(move || crate::parallel::map(&bytes, |b| through.open(&keyring, &context, b)))
             .map_err(through_error)?;
         opened
             .into_iter()

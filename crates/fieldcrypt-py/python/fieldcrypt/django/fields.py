@@ -8,6 +8,7 @@ value copied into another column or row does not open. NULL stays NULL; ``""``, 
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import decimal
 import logging
@@ -17,6 +18,7 @@ from typing import Any, ClassVar, Dict, List, Optional, Tuple
 
 from django.core import checks, exceptions
 from django.db import models
+from django.db.models.query_utils import DeferredAttribute
 from django.utils import timezone
 
 from fieldcrypt import FieldcryptError, Json
@@ -26,6 +28,9 @@ from fieldcrypt.django import conf
 logger = logging.getLogger("fieldcrypt.django")
 
 STORAGES = ("text", "binary")
+#: Where EncryptedQuerySet.bulk_create leaves each object's values sealed in one batch:
+#: {attname: (plaintext, envelope)}; pre_save takes an entry only for the same plaintext object.
+PRESEALED = "_fieldcrypt_presealed"
 LEGACY_FLAVORS = (
     "encrypted-model-fields",
     "fernet-fields",
@@ -82,27 +87,50 @@ class RowBoundValue:
     __hash__ = None  # type: ignore[assignment]
 
 
-class _RowBoundDescriptor:
-    """Opens a row-bound field's envelope on first access, with the instance's primary key."""
+class _RowBoundDescriptor(DeferredAttribute):
+    """Django's deferred-loading attribute, which also opens a row-bound envelope on first
+    access with the instance's primary key. A data descriptor (it has __set__), so reads come
+    through it although the value sits in the instance's __dict__."""
 
-    def __init__(self, field: "EncryptedMixin") -> None:
-        self.field = field
-
-    def __get__(self, instance: Any, owner: Any) -> Any:
+    def __get__(self, instance: Any, cls: Any = None) -> Any:
         if instance is None:
             return self
-        data = instance.__dict__
-        name = self.field.attname
-        if name not in data:
-            instance.refresh_from_db(fields=[name])
-        value = data[name]
-        if isinstance(value, RowBoundValue):
+        value = super().__get__(instance, cls)
+        if type(value) is RowBoundValue:
             value = value.open(row=instance.pk)
-            data[name] = value
+            instance.__dict__[self.field.attname] = value
         return value
 
     def __set__(self, instance: Any, value: Any) -> None:
         instance.__dict__[self.field.attname] = value
+
+
+#: While an EncryptedQuerySet reads a batch of rows, the list its unbound fields append their
+#: envelopes to (as _Pending), opened together afterwards (open_many: GIL released, all cores).
+pending_batch: "contextvars.ContextVar[Optional[List[_Pending]]]" = contextvars.ContextVar(
+    "fieldcrypt_pending_batch", default=None
+)
+
+
+class _Pending:
+    """An envelope read in a batch: the batch opens it; EncryptedModelIterable replaces it
+    with its value before the row is handed out (opening it alone if its batch failed)."""
+
+    __slots__ = ("field", "envelope", "value", "done")
+
+    def __init__(self, field: "EncryptedMixin", envelope: Any) -> None:
+        self.field = field
+        self.envelope = envelope
+        self.value: Any = None
+        self.done = False
+
+    def resolve(self) -> Any:
+        if self.done:
+            return self.value
+        return self.field.open_value(self.envelope)
+
+    def __repr__(self) -> str:
+        return "<pending>"
 
 
 class EncryptedMixin:
@@ -140,6 +168,8 @@ class EncryptedMixin:
         self.context = context
         self.bind_row = bind_row
         self.migrating = "plaintext" if migrating is True else migrating
+        if bind_row:
+            self.descriptor_class = _RowBoundDescriptor
         super().__init__(*args, **kwargs)
 
     # ---- schema ---------------------------------------------------------------------------
@@ -184,10 +214,6 @@ class EncryptedMixin:
     def db_check(self, connection: Any) -> None:
         return None
 
-    def contribute_to_class(self, cls: Any, name: str, *args: Any, **kwargs: Any) -> None:
-        super().contribute_to_class(cls, name, *args, **kwargs)  # type: ignore[misc]
-        if self.bind_row:
-            setattr(cls, self.attname, _RowBoundDescriptor(self))
 
     # ---- context --------------------------------------------------------------------------
 
@@ -216,7 +242,12 @@ class EncryptedMixin:
         value = super().pre_save(model_instance, add)  # type: ignore[misc]
         if value is None or isinstance(value, Sealed):
             return value
-        if isinstance(value, RowBoundValue):
+        presealed = model_instance.__dict__.get(PRESEALED)
+        if presealed is not None:
+            found = presealed.pop(self.attname, None)
+            if found is not None and found[0] is value:
+                return Sealed(found[1])
+        if isinstance(value, (RowBoundValue, _Pending)):
             value = getattr(model_instance, self.attname)
         if self.bind_row:
             pk = model_instance.pk
@@ -263,6 +294,11 @@ class EncryptedMixin:
             value = bytes(value)
         if self.bind_row:
             return RowBoundValue(self, value)
+        batch = pending_batch.get()
+        if batch is not None and not self.migrating:
+            pending = _Pending(self, value)
+            batch.append(pending)
+            return pending
         return self.open_value(value)
 
     def open_value(self, stored: Any, row: Any = None) -> Any:

@@ -115,7 +115,15 @@ class BlindIndexField(models.BigIntegerField):
         return list(self.index().lookup(conf.keyring(), plaintext))
 
     def pre_save(self, model_instance: Any, add: bool) -> Any:
-        value = self.value_for(getattr(model_instance, self.source_field().attname))
+        from fieldcrypt.django.fields import PRESEALED
+
+        plaintext = getattr(model_instance, self.source_field().attname)
+        presealed = model_instance.__dict__.get(PRESEALED)
+        found = presealed.pop(self.attname, None) if presealed is not None else None
+        if found is not None and found[0] is plaintext:
+            setattr(model_instance, self.attname, found[1])
+            return found[1]
+        value = self.value_for(plaintext)
         setattr(model_instance, self.attname, value)
         return value
 

@@ -5,10 +5,16 @@ that refuses encrypted fields instead of ordering ciphertext."""
 from __future__ import annotations
 
 import contextvars
-from typing import Any, Dict, List, Tuple
+import itertools
+from typing import Any, Dict, Iterator, List, Tuple
 
 from django.core.exceptions import FieldError
 from django.db import models
+from django.db.models.query import ModelIterable
+
+from fieldcrypt import FieldcryptError
+from fieldcrypt.django import conf
+from fieldcrypt.django.fields import PRESEALED, _Pending, pending_batch
 
 
 _bulk_updating: "contextvars.ContextVar[bool]" = contextvars.ContextVar(
@@ -87,7 +93,94 @@ def _keeps(field: Any, lookup: str, queries: List[str], plaintext: Any) -> bool:
     return plaintext in queries
 
 
+#: Rows read per batch before their envelopes are opened together.
+BATCH = 200
+
+
+def _open_batch(batch: List[Any]) -> None:
+    """Opens a batch's pending envelopes, one open_many per field. A field whose batch does
+    not open is left to its values' first access, which opens each alone: the error surfaces
+    on its own row."""
+    by_field: Dict[Any, List[Any]] = {}
+    for pending in batch:
+        by_field.setdefault(pending.field, []).append(pending)
+    keyring = conf.keyring()
+    for field, pendings in by_field.items():
+        table, column = field.context_names()
+        try:
+            values = keyring.open_many(
+                table, column, [p.envelope for p in pendings], expect=field.value_type
+            )
+        except FieldcryptError:
+            continue
+        convert = field.from_opened
+        for pending, value in zip(pendings, values):
+            pending.value = convert(value)
+            pending.done = True
+
+
+def _encrypted_attnames(model: Any) -> Tuple[str, ...]:
+    found = model.__dict__.get("_fieldcrypt_attnames")
+    if found is None:
+        from fieldcrypt.django.fields import EncryptedMixin
+
+        found = tuple(
+            f.attname
+            for f in model._meta.concrete_fields
+            if isinstance(f, EncryptedMixin) and not f.bind_row and not f.migrating
+        )
+        model._fieldcrypt_attnames = found
+    return found  # type: ignore[no-any-return]
+
+
+def _settle(obj: Any, depth: int = 0) -> None:
+    """Puts each opened value of ``obj`` (and of its select_related objects) in its place."""
+    data = obj.__dict__
+    for name in _encrypted_attnames(type(obj)):
+        value = data.get(name)
+        if type(value) is _Pending:
+            data[name] = value.value if value.done else value.field.open_value(value.envelope)
+    cache = data["_state"].fields_cache
+    if cache and depth < 8:
+        for related in cache.values():
+            if related is not None and hasattr(related, "_state"):
+                _settle(related, depth + 1)
+
+
+class EncryptedModelIterable(ModelIterable):
+    """Django's ModelIterable, reading rows in batches of BATCH whose envelopes are opened
+    together (GIL released, on every core) before the rows are handed out."""
+
+    def __iter__(self) -> Iterator[Any]:
+        inner = super().__iter__()
+        while True:
+            batch: List[Any] = []
+            token = pending_batch.set(batch)
+            try:
+                rows = list(itertools.islice(inner, BATCH))
+            finally:
+                pending_batch.reset(token)
+            if not rows:
+                return
+            _open_batch(batch)
+            for obj in rows:
+                _settle(obj)  # a value whose batch failed raises here, on its own row
+                yield obj
+
+
 class EncryptedQuerySet(models.QuerySet):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if getattr(self, "_iterable_class", None) is ModelIterable:
+            self._iterable_class: Any = EncryptedModelIterable
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> Any:
+        """``QuerySet.bulk_create``, sealing each encrypted field's values (and computing each
+        blind index's) in one batch per field: GIL released, on every core."""
+        objs = list(objs)
+        _preseal(self.model, objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
     def search(self, **lookups: Any) -> List[Any]:
         """See :func:`fieldcrypt.django.search`."""
         return search(self, **lookups)
@@ -130,6 +223,35 @@ class EncryptedQuerySet(models.QuerySet):
                     )
         result: EncryptedQuerySet = super().order_by(*field_names)
         return result
+
+
+def _preseal(model: Any, objs: List[Any]) -> None:
+    from fieldcrypt.django.fields import EncryptedMixin
+    from fieldcrypt.django.index import BlindIndexField
+
+    if len(objs) < 2:
+        return
+    keyring = conf.keyring()
+    for field in model._meta.concrete_fields:
+        if isinstance(field, EncryptedMixin) and not field.bind_row:
+            todo = [(o, getattr(o, field.attname)) for o in objs]
+            todo = [(o, v) for o, v in todo if v is not None and not hasattr(v, "resolve_expression")]
+            if not todo:
+                continue
+            table, column = field.context_names()
+            plain = [field.to_sealable(v) for _, v in todo]
+            sealed = keyring.seal_many(table, column, plain, text=field.storage == "text")
+            for (o, v), envelope in zip(todo, sealed):
+                o.__dict__.setdefault(PRESEALED, {})[field.attname] = (v, envelope)
+        elif isinstance(field, BlindIndexField):
+            source = field.source_field()
+            texts = [(o, getattr(o, source.attname)) for o in objs]
+            texts = [(o, t) for o, t in texts if isinstance(t, str)]
+            if not texts:
+                continue
+            values = field.index().values(keyring, [t for _, t in texts])
+            for (o, t), value in zip(texts, values):
+                o.__dict__.setdefault(PRESEALED, {})[field.attname] = (t, value)
 
 
 def _check_write(model: Any, name: str, value: Any, what: str) -> None:
