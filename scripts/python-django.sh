@@ -43,6 +43,10 @@ bash scripts/system-deps.sh
 if [[ -x target/debug/fieldcrypt ]]; then
     export FIELDCRYPT_TEST_CLI="$PWD/target/debug/fieldcrypt"
 fi
+# The Rust side of the cross-language tests (fieldcrypt-sqlx's examples/cross_language.rs).
+if [[ -x target/debug/examples/cross_language ]]; then
+    export FIELDCRYPT_TEST_CROSS="$PWD/target/debug/examples/cross_language"
+fi
 db_up() {
     case "$1" in
         sqlite) return 0 ;;
