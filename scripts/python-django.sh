@@ -36,7 +36,14 @@ import fieldcrypt
 k = fieldcrypt.Keyring.generate()
 assert k.open(\"t\", \"c\", k.seal(\"t\", \"c\", 42)) == 42
 print(\"ok: fieldcrypt\", fieldcrypt.__version__, \"from the wheel, no toolchain\")
-"' _ "$fresh/venv" "$wheel"
+"
+    "$1/bin/fieldcrypt" --version
+    "$1/bin/fieldcrypt" keyring init --keyring "$1/k.json" --master-key "$1/master.key" >/dev/null
+    "$1/bin/python" -c "
+import sys, fieldcrypt
+k = fieldcrypt.Keyring.open_file(sys.argv[1], master_key=sys.argv[2])
+print(\"ok: the installed fieldcrypt command made a keyring the package opens:\", k.id)
+" "$1/k.json" "$1/master.key"' _ "$fresh/venv" "$wheel"
 
 bash scripts/system-deps.sh
 # The command the migrating-mode and legacy-path tests run (the workspace's build).
