@@ -11,8 +11,11 @@
 # from tools/django_fixtures/requirements-NAME.txt, and the Python package's test venvs
 # (fieldcrypt.django and fieldcrypt.sqlalchemy; the fieldcrypt wheel goes in afterwards):
 #
-#   py52    .venv-django-py52    Django 5.2 LTS, SQLAlchemy 2, pytest, drivers for the three databases
-#   py42    .venv-django-py42    Django 4.2 LTS, the same
+#   py52    .venv-django-py52    Django 5.2 LTS, SQLAlchemy 2, pytest, drivers for the three databases,
+#                                the legacy libraries that import on Django 5.2 side by side
+#   py42    .venv-django-py42    Django 4.2 LTS, the same, with django-cryptography instead
+#   py52s   .venv-django-py52s   py52 with django-searchable-encrypted-fields in place of
+#                                django-fernet-encrypted-fields (same module name)
 #
 # from crates/fieldcrypt-py/requirements-NAME.txt.
 #
@@ -27,10 +30,10 @@
 # PYTHON selects the base interpreter (default: python3).
 set -euo pipefail
 
-usage() { echo "usage: $0 main|search|legacy|py52|py42" >&2; exit 2; }
+usage() { echo "usage: $0 main|search|legacy|py52|py42|py52s" >&2; exit 2; }
 [[ $# -eq 1 ]] || usage
 NAME="$1"
-case "$NAME" in main | search | legacy | py52 | py42) ;; *) usage ;; esac
+case "$NAME" in main | search | legacy | py52 | py42 | py52s) ;; *) usage ;; esac
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$REPO/.venv-django-$NAME"

@@ -2,7 +2,9 @@
 # The Python package's Django and SQLAlchemy suites (crates/fieldcrypt-py/tests/django and
 # tests/sqlalchemy), on
 # Django 5.2 LTS and 4.2 LTS, each on SQLite, PostgreSQL (127.0.0.1:5432) and MariaDB
-# (127.0.0.1:3306). Builds the test venvs (scripts/django-env.sh py52|py42) and installs the
+# (127.0.0.1:3306), and the legacy path from django-searchable-encrypted-fields
+# (tests/django/test_legacy.py only) in a third venv, py52s, on the same three databases.
+# Builds the test venvs (scripts/django-env.sh py52|py42|py52s) and installs the
 # wheel scripts/python-package.sh built (target/wheels) into them. Also checks that the wheel
 # installs into a fresh venv and imports with no Rust toolchain on PATH.
 #
@@ -61,10 +63,28 @@ db_up() {
         mysql) (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null ;;
     esac
 }
-for django in py52 py42; do
+# The legacy libraries whose path to fieldcrypt (tests/django/test_legacy.py) each venv must run;
+# no venv can hold all six (see test_legacy.py's docstring). A flavor listed here whose library is
+# missing fails the run under CI; one not listed is skipped there, and another venv runs it.
+declare -A legacy=(
+    [py52]="encrypted-model-fields,fernet-fields,fernet-encrypted-fields,cryptbase"
+    [py42]="encrypted-model-fields,cryptography"
+    [py52s]="encrypted-model-fields,fernet-fields,cryptbase,searchable"
+)
+for django in py52 py42 py52s; do
     py="$(bash scripts/django-env.sh "$django" | tail -n 1)"
     "$py" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$wheel"
+    export FIELDCRYPT_TEST_LEGACY="${legacy[$django]}"
     if [[ "$django" == py52 ]]; then
+        echo "-- every legacy flavor is run by one of the venvs"
+        "$py" - "${legacy[@]}" <<'PY'
+import sys
+from fieldcrypt.django.fields import LEGACY_FLAVORS
+run = {f for venv in sys.argv[1:] for f in venv.split(",")}
+missing = set(LEGACY_FLAVORS) - run
+if missing:
+    sys.exit(f"no venv runs the legacy path of {sorted(missing)}: add them to scripts/python-django.sh")
+PY
         echo "-- mypy --strict over the package, stubtest of the native module's stubs"
         (cd crates/fieldcrypt-py/python && "$py" -m mypy --config-file ../pyproject.toml -p fieldcrypt)
         "$py" -m mypy.stubtest fieldcrypt._native
@@ -72,6 +92,13 @@ for django in py52 py42; do
     for db in sqlite postgres mysql; do
         if ! db_up "$db"; then
             missing "$db for the fieldcrypt.django suite"
+            continue
+        fi
+        if [[ "$django" == py52s ]]; then
+            # py52 runs everything else; this venv exists for django-searchable-encrypted-fields.
+            echo "-- fieldcrypt.django legacy path ($FIELDCRYPT_TEST_LEGACY), $db"
+            (cd crates/fieldcrypt-py/tests/django &&
+                FIELDCRYPT_TEST_DB="$db" FIELDCRYPT_TEST_DB_SUFFIX="_$django" "$py" -m pytest -q test_legacy.py 2>&1 | tail -n 40)
             continue
         fi
         echo "-- fieldcrypt.django on $("$py" -c 'import django; print("Django", django.get_version())'), $db"

@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "fieldcrypt.django",
     "testapp",
+    # The legacy path's tables for the other libraries (no migrations: see legacyapp/models.py).
+    "legacyapp",
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -85,5 +87,20 @@ FIELDCRYPT = {
     "CREATE": True,
     "MASTER_KEY": KEYS / "master.key",
 }
-# A django-encrypted-model-fields key, for the legacy path tests (generated for these tests).
+# The legacy libraries' keys, for the legacy path tests (test_legacy.py; generated for these tests,
+# secret nowhere). Each library reads its own names; fieldcrypt's migrating fields read them all.
+# django-encrypted-model-fields: a Fernet key.
 FIELD_ENCRYPTION_KEY = "Nmn8NNdnl2W1tAMC-nFBVpm2v9ahpyItbeiBW65gKlk="
+# django-fernet-fields: any strings, through HKDF; the first encrypts.
+FERNET_KEYS = ["fieldcrypt-test fernet-fields new", "fieldcrypt-test fernet-fields old"]
+# django-fernet-encrypted-fields: PBKDF2 of SECRET_KEY (and SECRET_KEY_FALLBACKS) with each salt.
+SALT_KEY = ["fieldcrypt-test-salt", "fieldcrypt-test-sält-old"]
+# django-cryptography: PBKDF2 of CRYPTOGRAPHY_KEY over its default salt; HMAC keyed by SECRET_KEY.
+CRYPTOGRAPHY_KEY = "fieldcrypt-test django-cryptography key"
+# cryptbase: the field's key= (legacyapp passes this), 64 hex digits.
+CRYPTBASE_KEY = "5be8a4d5f1f4f3d0b6c1e2a7c9d8e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091"
+# django-searchable-encrypted-fields: hex AES-256 keys; the first encrypts.
+FIELD_ENCRYPTION_KEYS = [
+    "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0",
+    "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00",
+]

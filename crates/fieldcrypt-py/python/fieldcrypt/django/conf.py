@@ -25,6 +25,7 @@ Nothing secret goes into a field's ``deconstruct()``: fields name a legacy flavo
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
@@ -148,15 +149,46 @@ def legacy_reader(flavor: str, kind: str) -> LegacyReader:
         return found
     legacy = entry.get("LEGACY")
     if legacy is None or not legacy:
-        legacy = {
-            name: getattr(settings, name)
-            for name in LEGACY_SETTING_NAMES
-            if getattr(settings, name, None) not in (None, "", [])
-        }
+        legacy = _django_legacy_settings(settings, flavor)
     reader = LegacyReader(flavor, kind, dict(legacy), naive_zone=zone)  # type: ignore[arg-type]  # checked at runtime
     with _lock:
         _readers[key] = reader
     return reader
+
+
+def _django_legacy_settings(settings: Any, flavor: str) -> Dict[str, Any]:
+    """The legacy libraries' names in Django's settings, as settings.py gave them.
+
+    django-cryptography's AppConf (``proxy = True``) rewrites two of them in place as soon as
+    ``django_cryptography`` is imported: ``CRYPTOGRAPHY_SALT`` becomes its UTF-8 bytes, and
+    ``CRYPTOGRAPHY_KEY`` the key it derived. The salt decodes back. For the key, the value
+    settings.py gave is read from the settings module itself (the library rewrites the settings
+    object, not the module); without one there, the key was derived from ``SECRET_KEY``, which the
+    Rust reader derives the same way. Anything else (settings not from a module) asks for
+    ``FIELDCRYPT['LEGACY']``. No key is derived here: that is the Rust reader's job."""
+    found: Dict[str, Any] = {
+        name: getattr(settings, name)
+        for name in LEGACY_SETTING_NAMES
+        if getattr(settings, name, None) not in (None, "", [])
+    }
+    salt = found.get("CRYPTOGRAPHY_SALT")
+    if isinstance(salt, bytes):
+        found["CRYPTOGRAPHY_SALT"] = salt.decode("utf-8")
+    if isinstance(found.get("CRYPTOGRAPHY_KEY"), bytes):
+        del found["CRYPTOGRAPHY_KEY"]
+        module_name = getattr(settings, "SETTINGS_MODULE", None)
+        module = sys.modules.get(module_name) if module_name else None
+        given = getattr(module, "CRYPTOGRAPHY_KEY", None) if module is not None else None
+        if isinstance(given, str) and given:
+            found["CRYPTOGRAPHY_KEY"] = given
+        elif module is None and flavor == "cryptography":
+            raise KeyringError(
+                "settings.CRYPTOGRAPHY_KEY holds the key django-cryptography derived from it (the "
+                "library rewrites the setting when django_cryptography is imported), not the value "
+                "settings.py gave: set FIELDCRYPT['LEGACY'] = {'SECRET_KEY': ..., "
+                "'CRYPTOGRAPHY_KEY': ...} with the values of settings.py"
+            )
+    return found
 
 
 def _on_setting_changed(setting: str, **_: Any) -> None:
