@@ -17,7 +17,9 @@
 #   py52s   .venv-django-py52s   py52 with django-searchable-encrypted-fields in place of
 #                                django-fernet-encrypted-fields (same module name)
 #
-# from crates/fieldcrypt-py/requirements-NAME.txt.
+# from crates/fieldcrypt-py/requirements-NAME.txt, and the example shop's (examples/django_app):
+#
+#   example .venv-django-example Django 5.2, from examples/django_app/requirements.txt
 #
 # Idempotent: the venv is rebuilt from scratch only when it is missing or broken, or when the
 # sha256 of its requirements file differs from the one recorded after the last successful install
@@ -30,14 +32,15 @@
 # PYTHON selects the base interpreter (default: python3).
 set -euo pipefail
 
-usage() { echo "usage: $0 main|search|legacy|py52|py42|py52s" >&2; exit 2; }
+usage() { echo "usage: $0 main|search|legacy|py52|py42|py52s|example" >&2; exit 2; }
 [[ $# -eq 1 ]] || usage
 NAME="$1"
-case "$NAME" in main | search | legacy | py52 | py42 | py52s) ;; *) usage ;; esac
+case "$NAME" in main | search | legacy | py52 | py42 | py52s | example) ;; *) usage ;; esac
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$REPO/.venv-django-$NAME"
 case "$NAME" in
+    example) REQ="$REPO/examples/django_app/requirements.txt" ;;
     py*) REQ="$REPO/crates/fieldcrypt-py/requirements-$NAME.txt" ;;
     *) REQ="$REPO/tools/django_fixtures/requirements-$NAME.txt" ;;
 esac

@@ -49,6 +49,9 @@ CI="${CI:-}" "$PYPKG" -m pytest -q -s crates/fieldcrypt-py/tests/test_core.py 2>
 say "fieldcrypt.django (Django 5.2 and 4.2 on SQLite, PostgreSQL, MariaDB); the wheel without a toolchain"
 bash scripts/python-django.sh
 
+say "the example Django shop (examples/django_app): migrate, seed, search, on SQLite"
+bash examples/django_app/run.sh --check
+
 say "Django fixture venvs: Django with the six field-encryption libraries (tools/django_fixtures)"
 for venv in main search legacy; do
     if django_py="$(bash scripts/django-env.sh "$venv" | tail -n 1)"; then
