@@ -13,7 +13,7 @@ bin="$(dirname "$PY")"
 rm -rf target/wheels
 # The `fieldcrypt` command goes into the wheel (maturin's `data` directory, scripts/), so that
 # `pip install fieldcrypt` installs it without a Rust toolchain: a release build, stripped.
-cargo build --release --locked --quiet -p fieldcrypt-cli >&2
+cargo build --release --locked --quiet -p fieldcrypt-cli --features vault,aws-kms >&2
 install -D -m 0755 target/release/fieldcrypt crates/fieldcrypt-py/wheel-data/scripts/fieldcrypt
 strip crates/fieldcrypt-py/wheel-data/scripts/fieldcrypt 2>/dev/null || true
 "$bin/maturin" build --release --quiet --manifest-path crates/fieldcrypt-py/Cargo.toml --out target/wheels >&2

@@ -41,9 +41,15 @@ say "python venv (independent vector checker, Fernet baseline)"
 PY="$(bash scripts/python-env.sh | tail -n 1)"
 export FIELDCRYPT_TEST_PYTHON="$PY"  # pyca/cryptography for the Fernet interop test
 
+say "services: OpenBao dev server and the moto KMS stand-in, from the venv"
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+trap stop_services EXIT
+start_services "$(dirname "$PY")" || missing "a test service (OpenBao or moto_server; see above)"
+
 say "python package (crates/fieldcrypt-py, PyO3 + maturin, abi3): built into the venv, its pytest suite"
 PYPKG="$(bash scripts/python-package.sh | tail -n 1)"
-CI="${CI:-}" "$PYPKG" -m pytest -q -s crates/fieldcrypt-py/tests/test_core.py 2>&1 | grep -v '^$'
+CI="${CI:-}" "$PYPKG" -m pytest -q -s crates/fieldcrypt-py/tests/test_core.py crates/fieldcrypt-py/tests/test_providers.py 2>&1 | grep -v '^$'
 [[ "${PIPESTATUS[0]}" == 0 ]] || exit 1
 
 say "fieldcrypt.django (Django 5.2 and 4.2 on SQLite, PostgreSQL, MariaDB); the wheel without a toolchain"
@@ -60,12 +66,6 @@ for venv in main search legacy; do
         missing "the Django fixture venv '$venv' (bash scripts/django-env.sh $venv)"
     fi
 done
-
-say "services: OpenBao dev server and the moto KMS stand-in, from the venv"
-# shellcheck source=scripts/services.sh
-source scripts/services.sh
-trap stop_services EXIT
-start_services "$(dirname "$PY")" || missing "a test service (OpenBao or moto_server; see above)"
 
 say "format vectors, checked by an independent Python implementation"
 "$PY" tools/verify_vectors.py

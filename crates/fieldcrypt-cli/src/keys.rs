@@ -276,31 +276,12 @@ pub(crate) fn init(
 
 #[cfg(feature = "vault")]
 mod vault {
-    use anyhow::{Result, anyhow};
-    use fieldcrypt_kms_vault::{Auth, VaultConfig, VaultProvider};
-    use zeroize::Zeroizing;
+    use anyhow::Result;
+    use fieldcrypt_kms_vault::{VaultConfig, VaultProvider};
 
     use fieldcrypt::KeyringDocument;
 
     use crate::cli::ProviderConfig;
-
-    fn auth() -> Result<Auth> {
-        if let (Ok(role_id), Ok(secret_id)) = (
-            std::env::var("VAULT_ROLE_ID"),
-            std::env::var("VAULT_SECRET_ID"),
-        ) {
-            return Ok(Auth::AppRole {
-                mount: std::env::var("VAULT_APPROLE_MOUNT")
-                    .unwrap_or_else(|_| "approle".to_owned()),
-                role_id,
-                secret_id: Zeroizing::new(secret_id),
-            });
-        }
-        let token = std::env::var("VAULT_TOKEN")
-            .or_else(|_| std::env::var("BAO_TOKEN"))
-            .map_err(|_| anyhow!("set VAULT_TOKEN (or BAO_TOKEN), or VAULT_ROLE_ID and VAULT_SECRET_ID for AppRole"))?;
-        Ok(Auth::Token(Zeroizing::new(token)))
-    }
 
     fn build(
         address: &str,
@@ -308,14 +289,9 @@ mod vault {
         key: &str,
         ca: Option<&std::path::Path>,
     ) -> Result<VaultProvider> {
-        let mut config = VaultConfig::with_token(address, key, Zeroizing::new(String::new()));
-        config.mount = mount.to_owned();
-        config.auth = auth()?;
-        config.namespace = std::env::var("VAULT_NAMESPACE").ok();
-        if let Some(ca) = ca {
-            config = config.trust_ca_file(ca)?;
-        }
-        Ok(VaultProvider::new(config)?)
+        Ok(VaultProvider::new(VaultConfig::configured(
+            address, mount, key, ca,
+        )?)?)
     }
 
     /// The configured Vault provider; `doc` only to name its settings in an error.

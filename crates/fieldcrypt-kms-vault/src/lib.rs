@@ -87,6 +87,33 @@ pub enum Auth {
     },
 }
 
+impl Auth {
+    /// The authentication the environment gives, as the `vault` CLI takes it: AppRole from
+    /// `VAULT_ROLE_ID` and `VAULT_SECRET_ID` (mount `VAULT_APPROLE_MOUNT`, default `approle`),
+    /// else a token from `VAULT_TOKEN` or `BAO_TOKEN`. Secrets come from the environment only.
+    pub fn from_env() -> Result<Self, KmsError> {
+        if let (Ok(role_id), Ok(secret_id)) = (
+            std::env::var("VAULT_ROLE_ID"),
+            std::env::var("VAULT_SECRET_ID"),
+        ) {
+            return Ok(Auth::AppRole {
+                mount: std::env::var("VAULT_APPROLE_MOUNT")
+                    .unwrap_or_else(|_| "approle".to_owned()),
+                role_id,
+                secret_id: Zeroizing::new(secret_id),
+            });
+        }
+        let token = std::env::var("VAULT_TOKEN")
+            .or_else(|_| std::env::var("BAO_TOKEN"))
+            .map_err(|_| {
+                config_error(
+                    "set VAULT_TOKEN (or BAO_TOKEN), or VAULT_ROLE_ID and VAULT_SECRET_ID for AppRole",
+                )
+            })?;
+        Ok(Auth::Token(Zeroizing::new(token)))
+    }
+}
+
 impl core::fmt::Debug for Auth {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
@@ -150,6 +177,26 @@ impl VaultConfig {
             ca_cert_pem: None,
             namespace: None,
             timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// The application's configuration of a Transit key (`address`, `mount`, `key` and an
+    /// optional CA file, all from the application, never from a keyring document) with the
+    /// authentication and namespace (`VAULT_NAMESPACE`) the environment gives
+    /// ([`Auth::from_env`]). What the `fieldcrypt` command and the Python package both build.
+    pub fn configured(
+        address: &str,
+        mount: &str,
+        key: &str,
+        ca_cert: Option<&Path>,
+    ) -> Result<Self, KmsError> {
+        let mut config = Self::with_token(address, key, Zeroizing::new(String::new()));
+        config.mount = mount.to_owned();
+        config.auth = Auth::from_env()?;
+        config.namespace = std::env::var("VAULT_NAMESPACE").ok();
+        match ca_cert {
+            Some(ca) => config.trust_ca_file(ca),
+            None => Ok(config),
         }
     }
 

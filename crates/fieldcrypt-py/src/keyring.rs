@@ -9,6 +9,7 @@ use pyo3::types::{PyBytes, PyInt, PyString};
 
 use crate::convert::{from_value, to_value};
 use crate::errors::{InvalidValue, WrongType, from_core, from_kms};
+use crate::opening::{Opening, RemoteConfig};
 
 /// A keyring: data keys and blind-index roots, unwrapped. Its repr shows ids only.
 #[pyclass(frozen, module = "fieldcrypt._native")]
@@ -16,60 +17,38 @@ pub(crate) struct Keyring {
     pub(crate) inner: Arc<fieldcrypt::Keyring>,
 }
 
-/// How a keyring is opened: the application's configuration, never the document's.
-struct Opening {
-    config: fieldcrypt_kms::InProcessConfig,
-    pins: fieldcrypt_kms::Pins,
+/// The Python keyword arguments of `open_file` / `from_document`, as an [`Opening`].
+#[allow(clippy::too_many_arguments)] // the Python signature's keyword arguments
+fn opening(
+    master_key: Option<PathBuf>,
+    key_variable: Option<String>,
+    passphrase_variable: Option<String>,
     expect_provider: Option<String>,
-}
-
-impl Opening {
-    fn new(
-        master_key: Option<PathBuf>,
-        key_variable: Option<String>,
-        passphrase_variable: Option<String>,
-        expect_provider: Option<String>,
-        keyring_id: Option<&str>,
-        min_generation: Option<u64>,
-    ) -> PyResult<Self> {
-        let keyring_id = keyring_id
-            .map(|id| {
-                id.parse::<fieldcrypt::KeyringId>().map_err(|_| {
-                    InvalidValue::new_err(format!(
-                        "keyring_id {id:?} is not 32 lower-case hex digits"
-                    ))
-                })
+    keyring_id: Option<&str>,
+    min_generation: Option<u64>,
+    remote: RemoteConfig,
+) -> PyResult<Opening> {
+    let keyring_id = keyring_id
+        .map(|id| {
+            id.parse::<fieldcrypt::KeyringId>().map_err(|_| {
+                InvalidValue::new_err(format!("keyring_id {id:?} is not 32 lower-case hex digits"))
             })
-            .transpose()?;
-        let defaults = fieldcrypt_kms::InProcessConfig::default();
-        Ok(Self {
-            config: fieldcrypt_kms::InProcessConfig {
-                master_key,
-                key_variable: key_variable.unwrap_or(defaults.key_variable),
-                passphrase_variable: passphrase_variable.unwrap_or(defaults.passphrase_variable),
-            },
-            pins: fieldcrypt_kms::Pins {
-                keyring_id,
-                min_generation,
-            },
-            expect_provider,
         })
-    }
-
-    fn open(
-        &self,
-        doc: &fieldcrypt::KeyringDocument,
-        source: &std::path::Path,
-    ) -> Result<fieldcrypt::Keyring, fieldcrypt_kms::KmsError> {
-        fieldcrypt_kms::configured::open_in_process(
-            doc,
-            source,
-            &self.config,
-            &self.pins,
-            self.expect_provider.as_deref(),
-        )
-        .map(fieldcrypt_kms::UnlockedKeyring::into_keyring)
-    }
+        .transpose()?;
+    let defaults = fieldcrypt_kms::InProcessConfig::default();
+    Ok(Opening {
+        config: fieldcrypt_kms::InProcessConfig {
+            master_key,
+            key_variable: key_variable.unwrap_or(defaults.key_variable),
+            passphrase_variable: passphrase_variable.unwrap_or(defaults.passphrase_variable),
+        },
+        remote,
+        pins: fieldcrypt_kms::Pins {
+            keyring_id,
+            min_generation,
+        },
+        expect_provider,
+    })
 }
 
 /// A row key or tenant given from Python: an int (in decimal, as Rust writes an `i64` id) or a
@@ -163,7 +142,9 @@ impl Keyring {
     /// `min_generation`. Argon2 and the provider run with the GIL released.
     #[staticmethod]
     #[pyo3(signature = (path, *, master_key=None, key_variable=None, passphrase_variable=None,
-        expect_provider=None, keyring_id=None, min_generation=None))]
+        expect_provider=None, keyring_id=None, min_generation=None, vault_addr=None,
+        vault_mount=None, vault_key=None, vault_ca_cert=None, aws_kms_key=None, aws_region=None,
+        aws_endpoint=None))]
     #[allow(clippy::too_many_arguments)] // the Python signature's keyword arguments
     fn open_file(
         py: Python<'_>,
@@ -174,14 +155,30 @@ impl Keyring {
         expect_provider: Option<String>,
         keyring_id: Option<&str>,
         min_generation: Option<u64>,
+        vault_addr: Option<String>,
+        vault_mount: Option<String>,
+        vault_key: Option<String>,
+        vault_ca_cert: Option<PathBuf>,
+        aws_kms_key: Option<String>,
+        aws_region: Option<String>,
+        aws_endpoint: Option<String>,
     ) -> PyResult<Self> {
-        let opening = Opening::new(
+        let opening = opening(
             master_key,
             key_variable,
             passphrase_variable,
             expect_provider,
             keyring_id,
             min_generation,
+            RemoteConfig {
+                vault_addr,
+                vault_mount,
+                vault_key,
+                vault_ca_cert,
+                aws_kms_key,
+                aws_region,
+                aws_endpoint,
+            },
         )?;
         let keyring = py
             .detach(|| {
@@ -203,7 +200,9 @@ impl Keyring {
     /// [`Keyring::open_file`]. `source` names the document in errors.
     #[staticmethod]
     #[pyo3(signature = (document, *, source=None, master_key=None, key_variable=None,
-        passphrase_variable=None, expect_provider=None, keyring_id=None, min_generation=None))]
+        passphrase_variable=None, expect_provider=None, keyring_id=None, min_generation=None,
+        vault_addr=None, vault_mount=None, vault_key=None, vault_ca_cert=None, aws_kms_key=None,
+        aws_region=None, aws_endpoint=None))]
     #[allow(clippy::too_many_arguments)] // the Python signature's keyword arguments
     fn from_document(
         py: Python<'_>,
@@ -215,14 +214,30 @@ impl Keyring {
         expect_provider: Option<String>,
         keyring_id: Option<&str>,
         min_generation: Option<u64>,
+        vault_addr: Option<String>,
+        vault_mount: Option<String>,
+        vault_key: Option<String>,
+        vault_ca_cert: Option<PathBuf>,
+        aws_kms_key: Option<String>,
+        aws_region: Option<String>,
+        aws_endpoint: Option<String>,
     ) -> PyResult<Self> {
-        let opening = Opening::new(
+        let opening = opening(
             master_key,
             key_variable,
             passphrase_variable,
             expect_provider,
             keyring_id,
             min_generation,
+            RemoteConfig {
+                vault_addr,
+                vault_mount,
+                vault_key,
+                vault_ca_cert,
+                aws_kms_key,
+                aws_region,
+                aws_endpoint,
+            },
         )?;
         let document = document.to_owned();
         let keyring = py

@@ -10,6 +10,7 @@ mod errors;
 mod index;
 mod keyring;
 mod legacy;
+mod opening;
 mod parallel;
 
 use pyo3::prelude::*;

@@ -66,6 +66,13 @@ class Keyring:
         expect_provider: Optional[_ProviderName] = None,
         keyring_id: Optional[str] = None,
         min_generation: Optional[int] = None,
+        vault_addr: Optional[str] = None,
+        vault_mount: Optional[str] = None,
+        vault_key: Optional[str] = None,
+        vault_ca_cert: Optional[_StrPath] = None,
+        aws_kms_key: Optional[str] = None,
+        aws_region: Optional[str] = None,
+        aws_endpoint: Optional[str] = None,
     ) -> Keyring: ...
     @staticmethod
     def from_document(
@@ -78,6 +85,13 @@ class Keyring:
         expect_provider: Optional[_ProviderName] = None,
         keyring_id: Optional[str] = None,
         min_generation: Optional[int] = None,
+        vault_addr: Optional[str] = None,
+        vault_mount: Optional[str] = None,
+        vault_key: Optional[str] = None,
+        vault_ca_cert: Optional[_StrPath] = None,
+        aws_kms_key: Optional[str] = None,
+        aws_region: Optional[str] = None,
+        aws_endpoint: Optional[str] = None,
     ) -> Keyring: ...
     @staticmethod
     def generate() -> Keyring: ...

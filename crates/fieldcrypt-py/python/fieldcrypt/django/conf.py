@@ -12,6 +12,9 @@
         "MASTER_KEY": None,                      # local provider (default FIELDCRYPT_MASTER_KEY)
         "KEY_VARIABLE": "FIELDCRYPT_KEK",        # env provider
         "PASSPHRASE_VARIABLE": "FIELDCRYPT_PASSPHRASE",
+        # Vault/OpenBao Transit, AWS KMS (tokens and credentials: the environment)
+        "VAULT_ADDR": None, "VAULT_MOUNT": "transit", "VAULT_KEY": None, "VAULT_CA_CERT": None,
+        "AWS_KMS_KEY": None, "AWS_REGION": None, "AWS_ENDPOINT": None,
         # Pins
         "PROVIDER": None, "KEYRING_ID": None, "MIN_GENERATION": None,
         # Legacy libraries' settings (default: the same names in Django's settings)
@@ -73,9 +76,19 @@ def _provider_kwargs(entry: Mapping[str, Any]) -> Dict[str, Any]:
         "expect_provider": entry.get("PROVIDER"),
         "keyring_id": entry.get("KEYRING_ID"),
         "min_generation": entry.get("MIN_GENERATION"),
+        # Vault/OpenBao Transit and AWS KMS (default: VAULT_ADDR, FIELDCRYPT_VAULT_KEY, ... as the
+        # fieldcrypt command reads them; tokens and credentials from the environment only).
+        "vault_addr": entry.get("VAULT_ADDR"),
+        "vault_mount": entry.get("VAULT_MOUNT"),
+        "vault_key": entry.get("VAULT_KEY"),
+        "vault_ca_cert": entry.get("VAULT_CA_CERT"),
+        "aws_kms_key": entry.get("AWS_KMS_KEY"),
+        "aws_region": entry.get("AWS_REGION"),
+        "aws_endpoint": entry.get("AWS_ENDPOINT"),
     }
-    if kwargs["master_key"] is not None:
-        kwargs["master_key"] = str(kwargs["master_key"])
+    for path in ("master_key", "vault_ca_cert"):
+        if kwargs[path] is not None:
+            kwargs[path] = str(kwargs[path])
     return kwargs
 
 
