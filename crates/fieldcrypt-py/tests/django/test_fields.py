@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import FieldError, ValidationError
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.db.models import F, Value
 
 from fieldcrypt import CannotOpen
@@ -244,3 +244,22 @@ def test_dumpdata_loaddata(tmp_path: Path):
     assert (row.char, row.amount, row.blob, row.data) == ("dumped", decimal.Decimal("3.10"), b"\x01\x02", {"k": [1]})
     assert raw(Everything, "char", row.pk).startswith("fc1")
     assert json.loads(out.read_text())[0]["fields"]["char"] == "dumped"
+
+
+def test_bulk_create_seals_in_batches_in_one_transaction():
+    rows = [Everything(char=f"row {i}", integer=i) for i in range(2500)]
+    Everything.objects.bulk_create(rows)
+    assert Everything.objects.count() == 2500
+    assert sorted(Everything.objects.values_list("integer", flat=True)) == list(range(2500))
+    assert all(raw(Everything, "char", r.pk).startswith("fc1") for r in Everything.objects.all()[:5])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_create_is_one_transaction_across_its_batches():
+    # Autocommit (no test transaction around it): a row the database refuses in the third
+    # batch leaves nothing of the call written, as Django's own bulk_create.
+    bad = [Everything(char="x", integer=i) for i in range(2500)]
+    bad[2200].plain = None  # NOT NULL
+    with pytest.raises(IntegrityError):
+        Everything.objects.bulk_create(bad)
+    assert Everything.objects.count() == 0
