@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -124,10 +125,13 @@ def main() -> None:
         return
     keys = tempfile.mkdtemp(prefix="fieldcrypt-bench-")
     results = {}
-    for kind in KINDS:
-        out = subprocess.run([sys.executable, __file__, "--one", kind, "--rows", str(args.rows), "--keys", keys],
-                             check=True, capture_output=True, text=True)
-        results[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+    try:
+        for kind in KINDS:
+            out = subprocess.run([sys.executable, __file__, "--one", kind, "--rows", str(args.rows), "--keys", keys],
+                                 check=True, capture_output=True, text=True)
+            results[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(keys, ignore_errors=True)
     plain = results["plaintext"]
     print(f"Django ORM, PostgreSQL, {args.rows} rows, 3 encrypted fields + 1 blind index (fieldcrypt)")
     print(f"{'':26}{'bulk_create':>14}{'iterate':>14}{'peak RSS':>12}")

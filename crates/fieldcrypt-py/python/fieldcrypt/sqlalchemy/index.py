@@ -133,7 +133,10 @@ class BlindIndexType(TypeDecorator[int]):
         """The value to write for the source's ``plaintext`` (None for NULL)."""
         if plaintext is None:
             return None
-        source = self.source_type()
+        return self._value_for(self.source_type(), plaintext)
+
+    def _value_for(self, source: Encrypted, plaintext: Any) -> int:
+        """:meth:`value_for` of a non-NULL ``plaintext``, ``source`` being :meth:`source_type`."""
         if not isinstance(plaintext, str):
             raise WrongType(f"{source.context_label()} holds str, not {type(plaintext).__name__}")
         return int(self.index().value(source.keyring(), plaintext))
@@ -156,8 +159,13 @@ def _fill_on_insert(context: ExecutionContext) -> Optional[int]:
     index_type = column.type
     assert isinstance(index_type, BlindIndexType)
     parameters = context.get_current_parameters()  # type: ignore[attr-defined]
-    key = index_type.source_column().key
-    return index_type.value_for(parameters.get(key)) if key in parameters else None
+    source = index_type.source_column()  # once a row: value_for() would look it up again
+    plaintext = parameters.get(source.key)
+    if plaintext is None:
+        return None
+    source_type = source.type
+    assert isinstance(source_type, Encrypted)
+    return index_type._value_for(source_type, plaintext)
 
 
 def _index_type(

@@ -308,10 +308,11 @@ class Encrypted(TypeDecorator[Any]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        if isinstance(value, (memoryview, bytearray)):
-            value = bytes(value)
-        if self.storage == "text" and isinstance(value, bytes):
-            value = value.decode("ascii")  # a driver returning a text column as bytes
+        if type(value) is not str:  # a text column read as str needs neither conversion
+            if isinstance(value, (memoryview, bytearray)):
+                value = bytes(value)
+            if self.storage == "text" and isinstance(value, bytes):
+                value = value.decode("ascii")  # a driver returning a text column as bytes
         table, column = self.context_names()
         return self.keyring().open(table, column, value, expect=self.value_type)
 
@@ -319,6 +320,8 @@ class Encrypted(TypeDecorator[Any]):
         """The value to seal, checked against the column's type (the database cannot check
         ciphertext): ``WrongType`` or ``InvalidValue``, naming the column, never the value."""
         kind = self.value_type
+        if kind == "string" and type(value) is str and (self.length is None or len(value) <= self.length):
+            return value  # the common case, without building the label only errors use
         label = self.context_label()
         if kind == "string":
             if not isinstance(value, str):
