@@ -58,3 +58,50 @@ def test_plaintext_column_migrates_online(caplog):
     assert set(migrating_reads) == {("testapp.Migrating.note", "fieldcrypt"), ("testapp.Migrating.count", "fieldcrypt")}
     report = cli.run(["doctor", "--database-url", cli.database_url(), "--table", Migrating._meta.db_table])
     assert report.returncode == 0, report.stdout + report.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_plaintext_column_switches_online_while_the_app_writes():
+    """The plaintext path with the app serving throughout: reads and writes through the field in
+    migrating mode while encrypt-column runs; every value is what the app last wrote, as an
+    envelope, and doctor is clean."""
+    import random
+    import subprocess
+    import time
+
+    migrating_reads.clear()
+    with connection.cursor() as cursor:
+        for i in range(300):
+            cursor.execute(f"INSERT INTO {Migrating._meta.db_table} (note) VALUES (%s)", [f"plain {i}"])
+    expected = {m.pk: m.note for m in Migrating.objects.all()}
+    assert len(expected) == 300 and set(expected.values()) == {f"plain {i}" for i in range(300)}
+    job = subprocess.Popen(
+        [cli.binary(), "encrypt-column", "--keyring", str(cli.settings.FIELDCRYPT["KEYRING"]),
+         "--master-key", str(cli.settings.FIELDCRYPT["MASTER_KEY"]), "--database-url",
+         cli.database_url(), "--table", Migrating._meta.db_table, "--column", "note",
+         "--batch", "10", "--rows-per-sec", "200"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    rng = random.Random(11)
+    pks = list(expected)
+    writes = 0
+    try:
+        while job.poll() is None:
+            pk = rng.choice(pks)
+            row = Migrating.objects.get(pk=pk)
+            assert row.note == expected[pk], pk
+            row.note = f"written by the app {writes}"
+            row.save(update_fields=["note"])
+            expected[pk] = row.note
+            writes += 1
+            time.sleep(0.002)
+    finally:
+        out = job.communicate(timeout=120)[0]
+    assert job.returncode == 0, out
+    assert writes > 20, f"the app wrote only {writes} times while the job ran: {out}"
+    notes = [n for n, _ in raw_notes()]
+    assert all(n.startswith("fc1") for n in notes)
+    assert {m.pk: m.note for m in Migrating.objects.all()} == expected
+    assert migrating_reads[("testapp.Migrating.note", "plaintext")] > 0
+    report = cli.run(["doctor", "--database-url", cli.database_url(), "--table", Migrating._meta.db_table])
+    assert report.returncode == 0, report.stdout + report.stderr
