@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import FieldError, ValidationError
 from django.core.management import call_command
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 
 from fieldcrypt import CannotOpen
@@ -263,3 +263,35 @@ def test_bulk_create_is_one_transaction_across_its_batches():
     with pytest.raises(IntegrityError):
         Everything.objects.bulk_create(bad)
     assert Everything.objects.count() == 0
+
+
+def test_expressions_are_never_sealed_as_text_nor_written_as_plaintext():
+    from django.db.models import F as F_, Value as V_
+    from django.db.models.functions import Lower
+
+    row = Everything.objects.create(char="a", text="b")
+    row.text = V_("via an instance Value")
+    row.save()
+    assert Everything.objects.get(pk=row.pk).text == "via an instance Value"
+    row.text = Lower("char")
+    with pytest.raises(FieldError, match="expression"), transaction.atomic():
+        row.save()
+    other = Everything.objects.get(pk=row.pk)
+    other.text = F_("char")
+    with pytest.raises(FieldError, match="expression"):
+        Everything.objects.bulk_update([other], ["text"])
+    other.text = V_("bulk Value")
+    Everything.objects.bulk_update([other], ["text"])
+    assert Everything.objects.get(pk=row.pk).text == "bulk Value"
+    assert raw(Everything, "text", row.pk).startswith("fc1")
+
+
+def test_a_failed_bulk_create_leaves_no_sealed_value_behind():
+    obj = Everything(data={"k": 1}, plain=None)  # NOT NULL: the INSERT fails
+    with pytest.raises(IntegrityError):
+        with transaction.atomic():
+            Everything.objects.bulk_create([obj, Everything(data={"k": 0})])
+    obj.data["k"] = 2  # the same dict, changed
+    obj.plain = 0
+    obj.save()
+    assert Everything.objects.get(pk=obj.pk).data == {"k": 2}

@@ -247,8 +247,18 @@ class EncryptedMixin:
             found = presealed.pop(self.attname, None)
             if found is not None and found[0] is value:
                 return Sealed(found[1])
-        if isinstance(value, (RowBoundValue, _Pending)):
+        if isinstance(value, RowBoundValue):
             value = getattr(model_instance, self.attname)
+        elif isinstance(value, _Pending):
+            value = value.resolve()
+        if isinstance(value, models.Value):
+            value = value.value
+        elif hasattr(value, "resolve_expression"):
+            # An expression would be sealed as its text (or written as plaintext by the database).
+            raise exceptions.FieldError(
+                f"{self._label()}: a SQL expression cannot be written into an encrypted field; "
+                "compute the value in Python and assign it"
+            )
         if self.bind_row:
             pk = model_instance.pk
             if pk is None:

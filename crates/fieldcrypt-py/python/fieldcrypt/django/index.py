@@ -114,6 +114,26 @@ class BlindIndexField(models.BigIntegerField):
     def lookup_values(self, plaintext: str) -> List[int]:
         return list(self.index().lookup(conf.keyring(), plaintext))
 
+    def contribute_to_class(self, cls: Any, name: str, *args: Any, **kwargs: Any) -> None:
+        super().contribute_to_class(cls, name, *args, **kwargs)
+        from django.db.models.signals import pre_save
+
+        pre_save.connect(self._check_update_fields, sender=cls, weak=False)
+
+    def _check_update_fields(self, sender: Any, update_fields: Any = None, **_: Any) -> None:
+        """save(update_fields=[source]) without this index would leave it stale: refused."""
+        if not update_fields:
+            return
+        source = self.source_field()
+        if (source.name in update_fields or source.attname in update_fields) and not (
+            self.name in update_fields or self.attname in update_fields
+        ):
+            raise exceptions.FieldError(
+                f"save(update_fields=...) writes {source.name} without its blind index "
+                f"{self.name}: add {self.name!r} to update_fields (an instance loaded with only() "
+                "or defer() saves its loaded fields only: load the index too)"
+            )
+
     def pre_save(self, model_instance: Any, add: bool) -> Any:
         from fieldcrypt.django.fields import PRESEALED
 

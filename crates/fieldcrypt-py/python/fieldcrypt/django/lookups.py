@@ -40,14 +40,19 @@ class IndexLookup(lookups.Lookup):
 
 def _index_for(field: Any, lookup_name: str) -> Any:
     indexes = field.blind_indexes()
-    exact = [i for i in indexes if i.exact and (lookup_name != "iexact" or i.casefolds)]
+    # filter() returns exactly the matching rows only through an exact index that hashes the
+    # value itself (no normaliser), or, for iexact, its case-folded form and nothing else: a
+    # normaliser that also trims or keeps digits makes other values share the index value.
+    wanted = ("casefold",) if lookup_name == "iexact" else ()
+    exact = [i for i in indexes if i.exact and tuple(i.normalizers) == wanted]
     if exact:
         return exact[0]
     label = field._label()
     if indexes:
         raise FieldError(
             f"{label}__{lookup_name}: its blind index ({indexes[0].name}, "
-            f"{indexes[0].planned_bits} bits) is truncated and also matches other values, so "
+            f"{indexes[0].planned_bits} bits, normalisers {list(indexes[0].normalizers)}) also "
+            f"matches other values (truncated, or normalised), so "
             f"filter() would return rows that do not match. Use "
             f"{field.model.__name__}.objects.search({field.name}{'' if lookup_name == 'exact' else '__' + lookup_name}=...) "
             f"(an EncryptedManager), or fieldcrypt.django.search(queryset, ...), which open the "

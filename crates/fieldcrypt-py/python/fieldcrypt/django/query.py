@@ -190,15 +190,20 @@ class EncryptedQuerySet(models.QuerySet):
         batch's. One transaction, as Django's own."""
         objs = list(objs)
         step = batch_size or PRESEAL_BATCH
-        if len(objs) <= step:
-            _preseal(self.model, objs)
-            return super().bulk_create(objs, batch_size=batch_size, **kwargs)
-        with transaction.atomic(using=self.db, savepoint=False):
-            for start in range(0, len(objs), step):
-                part = objs[start : start + step]
-                _preseal(self.model, part)
-                super().bulk_create(part, batch_size=batch_size, **kwargs)
-        return objs
+        try:
+            if len(objs) <= step:
+                _preseal(self.model, objs)
+                return super().bulk_create(objs, batch_size=batch_size, **kwargs)
+            with transaction.atomic(using=self.db, savepoint=False):
+                for start in range(0, len(objs), step):
+                    part = objs[start : start + step]
+                    _preseal(self.model, part)
+                    super().bulk_create(part, batch_size=batch_size, **kwargs)
+            return objs
+        finally:
+            # Never left behind: a later save() of a changed (mutable) value must seal anew.
+            for obj in objs:
+                obj.__dict__.pop(PRESEALED, None)
 
     def search(self, **lookups: Any) -> List[Any]:
         """See :func:`fieldcrypt.django.search`."""
@@ -216,14 +221,37 @@ class EncryptedQuerySet(models.QuerySet):
         if not _bulk_updating.get():
             for name, value in list(kwargs.items()):
                 _check_write(self.model, name, value, "update()")
-                if isinstance(value, models.Value) and _encrypted(self.model, name) is not None:
+                field = _encrypted(self.model, name)
+                if field is None:
+                    continue
+                if isinstance(value, models.Value):
                     # Value(x) compiles with its own output field: it would write x as is.
-                    kwargs[name] = value.value
+                    value = kwargs[name] = value.value
+                # The field's blind indexes change with it, or lookups would find stale rows.
+                for index in field.blind_indexes():
+                    kwargs.setdefault(index.name, index.value_for(value))
         return int(super().update(**kwargs))
 
     def bulk_update(self, objs: Any, fields: Any, batch_size: Any = None) -> int:
-        for name in fields:
+        objs = list(objs)
+        fields = list(fields)
+        for name in list(fields):
             _check_write(self.model, name, None, "bulk_update()")
+            field = _encrypted(self.model, name)
+            if field is None:
+                continue
+            for obj in objs:
+                value = getattr(obj, field.attname)
+                if isinstance(value, models.Value):
+                    setattr(obj, field.attname, value.value)
+                elif type(value) not in PLAIN_TYPES and hasattr(value, "resolve_expression"):
+                    _check_write(self.model, name, value, "bulk_update()")
+            # Its blind indexes are written with it, recomputed from the new values.
+            for index in field.blind_indexes():
+                for obj in objs:
+                    index.pre_save(obj, False)
+                if index.name not in fields:
+                    fields.append(index.name)
         # Django's bulk_update writes CASE expressions of Value()s, each sealed by the field.
         token = _bulk_updating.set(True)
         try:

@@ -49,7 +49,7 @@ class Customer(models.Model):
     email = EncryptedEmailField(max_length=254)
     email_index = BlindIndexField(source="email", normalizers=["trim", "casefold"], rows=100_000)
     national_id = EncryptedCharField(max_length=20, null=True)
-    national_id_index = BlindIndexField(source="national_id", normalizers=["digits"], bits=63)
+    national_id_index = BlindIndexField(source="national_id", bits=63)
 
     objects = EncryptedManager()
 

@@ -32,5 +32,5 @@ class Command(BaseCommand):
                 self.stdout.write(f"in the database: {name}: {email[:40]}... {str(national_id)[:24]}...")
         found = Customer.objects.search(email__iexact="  ANN@example.org ".strip())
         self.stdout.write(f"search(email__iexact='ann@example.org'): {[c.name for c in found]}")
-        by_id = Customer.objects.filter(national_id="219 09 9999").get()
-        self.stdout.write(f"filter(national_id='219 09 9999'): {by_id.name} <{by_id.email}>")
+        by_id = Customer.objects.filter(national_id="219-09-9999").get()
+        self.stdout.write(f"filter(national_id='219-09-9999'): {by_id.name} <{by_id.email}>")
