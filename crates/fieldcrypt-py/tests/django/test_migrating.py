@@ -105,3 +105,13 @@ def test_plaintext_column_switches_online_while_the_app_writes():
     assert migrating_reads[("testapp.Migrating.note", "plaintext")] > 0
     report = cli.run(["doctor", "--database-url", cli.database_url(), "--table", Migrating._meta.db_table])
     assert report.returncode == 0, report.stdout + report.stderr
+
+
+@pytest.mark.django_db
+def test_a_plaintext_value_that_does_not_read_is_not_quoted_in_the_error():
+    from django.core.exceptions import ValidationError
+
+    insert_plain("note", "SSN 078-05-1120")  # not an integer, and sensitive
+    with pytest.raises(ValidationError) as raised:
+        list(Migrating.objects.all())
+    assert "078-05-1120" not in str(raised.value)

@@ -507,9 +507,13 @@ class _IntegerMixin(EncryptedMixin):
         return value
 
     def from_plaintext(self, stored: Any) -> Any:
-        if isinstance(stored, bytes):
-            stored = stored.decode("ascii")
-        return int(stored)
+        try:
+            if isinstance(stored, bytes):
+                stored = stored.decode("ascii")
+            return int(stored)
+        except ValueError:  # UnicodeDecodeError included
+            # int()'s message would quote the stored plaintext.
+            raise exceptions.ValidationError(f"{self._label()}: a stored value is not an integer") from None
 
 
 class EncryptedIntegerField(_IntegerMixin, models.IntegerField):
@@ -558,7 +562,8 @@ class EncryptedBooleanField(EncryptedMixin, models.BooleanField):
             return True
         if text in ("0", "f", "false"):
             return False
-        raise exceptions.ValidationError(f"{self._label()}: {text!r} is not a boolean")
+        # The stored text is plaintext: never in the message.
+        raise exceptions.ValidationError(f"{self._label()}: a stored value is not a boolean")
 
 
 class EncryptedFloatField(EncryptedMixin, models.FloatField):
@@ -586,7 +591,7 @@ class EncryptedDecimalField(EncryptedMixin, models.DecimalField):
             quantized = value.quantize(places, context=context)
         except decimal.DecimalException:
             raise exceptions.ValidationError(
-                f"{self._label()}: {value} does not fit max_digits={self.max_digits}, "
+                f"{self._label()}: a value does not fit max_digits={self.max_digits}, "
                 f"decimal_places={self.decimal_places}"
             ) from None
         if quantized.is_zero() and quantized.is_signed():
