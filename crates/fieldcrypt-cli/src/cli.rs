@@ -47,6 +47,40 @@ pub(crate) enum Command {
     /// the same online, resumable, verified job as encrypt-column.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Check fieldcrypt-server's decrypt trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `audit`.
+#[derive(Subcommand, Debug)]
+pub(crate) enum AuditCommand {
+    /// Verify a decrypt trail offline with the public key alone: every entry linked to the one
+    /// before it, no gap, repeat or reordering, every checkpoint signed, nothing after the last
+    /// checkpoint. Exit code 0 only when clean, 10 with each finding listed.
+    Verify(AuditVerifyArgs),
+}
+
+/// `audit verify`.
+#[derive(Args, Debug)]
+pub(crate) struct AuditVerifyArgs {
+    /// The trail's public key (`*.pub.pem` from `fieldcrypt-server audit-keygen`).
+    #[arg(long)]
+    pub(crate) public_key: std::path::PathBuf,
+    /// A trail file (the server's `file` sink).
+    #[arg(
+        long,
+        conflicts_with = "database_url",
+        required_unless_present = "database_url"
+    )]
+    pub(crate) file: Option<std::path::PathBuf>,
+    /// A PostgreSQL database holding the `fieldcrypt_audit` table (the `postgres` sink).
+    #[arg(long, env = "FIELDCRYPT_AUDIT_DATABASE_URL")]
+    pub(crate) database_url: Option<String>,
+    /// Accept entries after the last checkpoint (a live trail between checkpoints); they are
+    /// still listed.
+    #[arg(long)]
+    pub(crate) allow_unsigned_tail: bool,
 }
 
 /// `import`.

@@ -12,6 +12,7 @@
 //! | 7 | other I/O error (stdin, stdout) |
 //! | 8 | anything else (a database error included) |
 //! | 9 | a column job finished but rows are left or failed (they are listed) |
+//! | 10 | `audit verify`: the trail does not verify (each finding is listed) |
 
 use fieldcrypt::Error;
 use fieldcrypt_kms::KmsError;
@@ -24,6 +25,7 @@ pub(crate) const KEYRING: u8 = 6;
 pub(crate) const IO: u8 = 7;
 pub(crate) const OTHER: u8 = 8;
 pub(crate) const INCOMPLETE: u8 = 9;
+pub(crate) const TRAIL_REFUSED: u8 = 10;
 
 fn for_core(e: &Error) -> u8 {
     match e {
@@ -47,6 +49,12 @@ pub(crate) fn code_for(err: &anyhow::Error) -> u8 {
             .is_some()
         {
             return KEYRING;
+        }
+        if cause
+            .downcast_ref::<crate::commands::audit::TrailRefused>()
+            .is_some()
+        {
+            return TRAIL_REFUSED;
         }
         if cause
             .downcast_ref::<crate::commands::migrate::Incomplete>()

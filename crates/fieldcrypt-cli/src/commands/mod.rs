@@ -1,5 +1,6 @@
 //! One function per command.
 
+pub(crate) mod audit;
 mod bench;
 pub(crate) mod check;
 mod import;
@@ -10,7 +11,7 @@ mod walkthrough;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, ImportCommand};
+use crate::cli::{AuditCommand, Cli, Command, ImportCommand};
 
 pub(crate) fn run(cli: Cli) -> Result<()> {
     match cli.command {
@@ -31,5 +32,6 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Reindex(args) => migrate::run(fieldcrypt_migrate::Operation::Reindex, &args, None),
         Command::Import(ImportCommand::Django(args)) => import::django(&args),
         Command::Doctor(args) => migrate::doctor(&args),
+        Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
     }
 }

@@ -1,0 +1,108 @@
+//! The keyring, opened the way the `fieldcrypt` command opens one (the provider from the
+//! configuration, the document's settings checked against it) and kept unwrapped for
+//! `keys.cache_seconds` ([`ManagedKeyring`]): a KMS outage shorter than that does not stop
+//! service; after it, requests fail with `keys-unavailable` until the KMS answers again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fieldcrypt_kms::{
+    CachePolicy, FileStore, InProcessConfig, KeyProvider, KeyringStore as _, KmsError,
+    ManagedKeyring, Pins,
+};
+
+use crate::config::KeysSection;
+
+/// Builds the managed keyring of `[keys]`. Reads the document once to build its provider (a
+/// passphrase's derivation costs come from it, bounded) and checks the expected provider and
+/// the pins before any provider call.
+pub async fn open(keys: &KeysSection) -> Result<ManagedKeyring, KmsError> {
+    let store = FileStore::new(&keys.keyring);
+    let stored = store
+        .load()
+        .await?
+        .ok_or_else(|| KmsError::NoKeyring(format!("file {}", keys.keyring.display())))?;
+    let doc = &stored.document;
+    fieldcrypt_kms::configured::check_expected_provider(doc, Some(&keys.provider))?;
+    let pins = Pins {
+        keyring_id: keys
+            .keyring_id
+            .as_deref()
+            .map(|id| {
+                id.parse().map_err(|_| KmsError::Config {
+                    provider: "server",
+                    reason: format!("keys.keyring_id {id:?} is not 32 lower-case hex digits"),
+                })
+            })
+            .transpose()?,
+        min_generation: keys.min_generation,
+    };
+    fieldcrypt_kms::unlocked::check_pins(doc, &pins)?;
+    let defaults = InProcessConfig::default();
+    let in_process = InProcessConfig {
+        master_key: keys.master_key.clone(),
+        key_variable: keys.key_variable.clone().unwrap_or(defaults.key_variable),
+        passphrase_variable: keys
+            .passphrase_variable
+            .clone()
+            .unwrap_or(defaults.passphrase_variable),
+    };
+    let provider: Arc<dyn KeyProvider> =
+        match fieldcrypt_kms::configured::in_process_provider(doc, &keys.keyring, &in_process)? {
+            Some(p) => Arc::from(p),
+            None => remote(keys)?,
+        };
+    let managed = ManagedKeyring::new(
+        Arc::new(store),
+        provider,
+        CachePolicy {
+            ttl: Duration::from_secs(keys.cache_seconds),
+            max_uses: u64::MAX,
+        },
+    )
+    .with_pins(pins);
+    // Unwrap now: a server that cannot reach its keys should not start.
+    managed.get().await?;
+    Ok(managed)
+}
+
+#[cfg(feature = "vault")]
+fn remote(keys: &KeysSection) -> Result<Arc<dyn KeyProvider>, KmsError> {
+    let missing = |what: &str| KmsError::Config {
+        provider: fieldcrypt_kms_vault::PROVIDER,
+        reason: format!("keys.{what} is not set (the keyring document's copy is never followed)"),
+    };
+    if keys.provider != "vault" {
+        return Err(KmsError::Config {
+            provider: "server",
+            reason: format!(
+                "provider {:?} is not built into this server (features: vault)",
+                keys.provider
+            ),
+        });
+    }
+    let address = keys
+        .vault_address
+        .as_deref()
+        .ok_or_else(|| missing("vault_address"))?;
+    let key = keys
+        .vault_key
+        .as_deref()
+        .ok_or_else(|| missing("vault_key"))?;
+    let mount = keys.vault_mount.as_deref().unwrap_or("transit");
+    let config = fieldcrypt_kms_vault::VaultConfig::configured(
+        address,
+        mount,
+        key,
+        keys.vault_ca_cert.as_deref(),
+    )?;
+    Ok(Arc::new(fieldcrypt_kms_vault::VaultProvider::new(config)?))
+}
+
+#[cfg(not(feature = "vault"))]
+fn remote(keys: &KeysSection) -> Result<Arc<dyn KeyProvider>, KmsError> {
+    Err(KmsError::Config {
+        provider: "server",
+        reason: format!("provider {:?} is not built into this server", keys.provider),
+    })
+}
