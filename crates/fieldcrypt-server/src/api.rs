@@ -1,6 +1,6 @@
 //! `/v1`: seal, open, mask (open-masked) and blind-index, each over a batch of items.
 //!
-//! Every request goes through the same steps ([`run`]): authenticate, rate-limit, bound the
+//! Every request goes through the same steps: authenticate, rate-limit, bound the
 //! batch, check each item's context and the policy, spend decrypt budgets, use the keys, and
 //! for opens and refusals append to the trail before answering. The answer is per item; the
 //! HTTP status says whether all items succeeded (200), some did (207), all were refused by the
