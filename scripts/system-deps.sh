@@ -2,11 +2,14 @@
 # Installs the Debian packages the test suite needs, checking first (dpkg -s), so a machine that
 # has them runs no apt-get at all:
 #   libmariadb-dev  mysqlclient (Django's MariaDB driver) builds against it
+#   chromium        the admin page's browser test (driven by playwright-core)
+#   testssl.sh      the TLS scan of fieldcrypt-server's listener
+#   wrk             the server load benchmark (bench/server_load.sh; not run by the tests)
 #
 #   bash scripts/system-deps.sh
 set -euo pipefail
 need=()
-for pkg in libmariadb-dev; do
+for pkg in libmariadb-dev chromium testssl.sh wrk; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [[ ${#need[@]} -eq 0 ]]; then

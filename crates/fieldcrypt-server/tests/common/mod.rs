@@ -474,6 +474,18 @@ pub async fn fresh_database(name: &str) -> Option<String> {
     Some(format!("{prefix}/{db}"))
 }
 
+/// Drops a database [`fresh_database`] made (best effort).
+pub async fn drop_database(url: &str) {
+    let Some((prefix, db)) = url.rsplit_once('/') else {
+        return;
+    };
+    if let Ok(admin) = sqlx::PgPool::connect(&format!("{prefix}/postgres")).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+            .execute(&admin)
+            .await;
+    }
+}
+
 /// The `fieldcrypt` command, built beside this test by `cargo build --workspace`; `None` with a
 /// loud line (a failure under CI=true) when it is not there.
 pub fn fieldcrypt_cli() -> Option<PathBuf> {
