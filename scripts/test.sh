@@ -134,6 +134,9 @@ else
     missing "psql (postgresql-client), to check crates/fieldcrypt-sqlx/.sqlx against the live schema"
 fi
 
+say "fieldcrypt-server with outside tools: schemathesis, a testssl.sh scan, the admin page in Chromium"
+bash scripts/server-checks.sh
+
 say "the fieldcrypt binary with the Vault and AWS KMS providers (against OpenBao and moto)"
 cargo test -p fieldcrypt-cli --features vault,aws-kms --locked --test cli --test provider_settings -- --nocapture 2>&1 | grep -v '^test .* \.\.\. ok$'
 exit "${PIPESTATUS[0]}"

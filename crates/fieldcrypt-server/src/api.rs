@@ -4,8 +4,9 @@
 //! batch, check each item's context and the policy, spend decrypt budgets, use the keys, and
 //! for opens and refusals append to the trail before answering. The answer is per item; the
 //! HTTP status says whether all items succeeded (200), some did (207), all were refused by the
-//! policy (403) or a budget (429), all failed alike (422), or the keys, the counters or the
-//! trail were unavailable (503, and no value is returned).
+//! policy (403) or a budget (429), or the keys, the counters or the trail were unavailable
+//! (503, and no value is returned). A request refused as a whole (authentication, rate,
+//! malformed body, batch size) gets an [`ErrorBody`] instead.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,13 +28,44 @@ use crate::state::{AppState, ClientCert, RequestId};
 use crate::values;
 
 /// A row key or tenant: an integer or a string (a UUID as its hyphenated lower-case text).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(untagged)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "serde_json::Value")]
 pub enum Key {
     /// An integer id.
     Int(i64),
     /// A string id.
     Text(String),
+}
+
+/// [`Key`] as the OpenAPI document describes it: an integer or a string.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // documentation only
+pub enum KeyDoc {
+    /// An integer id.
+    Int(i64),
+    /// A string id.
+    Text(String),
+}
+
+impl TryFrom<serde_json::Value> for Key {
+    type Error = &'static str;
+    /// An integer in the i64 range, also written as a float with no fraction (JSON Schema's
+    /// integers; such floats only below 2^53, where they are exact), or a string.
+    fn try_from(value: serde_json::Value) -> Result<Self, Self::Error> {
+        const NOT: &str = "a row key or tenant is an integer or a string";
+        match value {
+            serde_json::Value::String(s) => Ok(Key::Text(s)),
+            serde_json::Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Ok(Key::Int(i)),
+                (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+                    Ok(Key::Int(f as i64))
+                }
+                _ => Err(NOT),
+            },
+            _ => Err(NOT),
+        }
+    }
 }
 
 impl Key {
@@ -61,9 +93,11 @@ pub struct Place {
     pub column: String,
     /// The row, when the value is bound to one.
     #[serde(default)]
+    #[schema(value_type = Option<KeyDoc>)]
     pub row: Option<Key>,
     /// The tenant.
     #[serde(default)]
+    #[schema(value_type = Option<KeyDoc>)]
     pub tenant: Option<Key>,
 }
 
@@ -77,13 +111,14 @@ pub struct SealItem {
     pub column: String,
     /// The row, when the value is bound to one.
     #[serde(default)]
+    #[schema(value_type = Option<KeyDoc>)]
     pub row: Option<Key>,
     /// The tenant.
     #[serde(default)]
+    #[schema(value_type = Option<KeyDoc>)]
     pub tenant: Option<Key>,
     /// The value: a string, number, boolean or JSON document, or with `type` bytes (base64),
     /// a date, timestamp or decimal (text).
-    #[schema(value_type = Object)]
     pub value: serde_json::Value,
     /// string, bytes, int, float, bool, date, timestamp, decimal or json; inferred when absent.
     #[serde(default, rename = "type")]
@@ -98,6 +133,7 @@ pub struct SealRequest {
     #[serde(default)]
     pub purpose: Option<String>,
     /// The values.
+    #[schema(min_items = 1)]
     pub items: Vec<SealItem>,
 }
 
@@ -111,9 +147,11 @@ pub struct OpenItem {
     pub column: String,
     /// The row it was sealed for.
     #[serde(default)]
+    #[schema(value_type = Option<KeyDoc>)]
     pub row: Option<Key>,
     /// The tenant it was sealed for.
     #[serde(default)]
+    #[schema(value_type = Option<KeyDoc>)]
     pub tenant: Option<Key>,
     /// The envelope in its text form (`fc1…`), as seal answers it.
     pub envelope: String,
@@ -127,6 +165,7 @@ pub struct OpenRequest {
     #[serde(default)]
     pub purpose: Option<String>,
     /// The envelopes.
+    #[schema(min_items = 1)]
     pub items: Vec<OpenItem>,
 }
 
@@ -139,7 +178,6 @@ pub struct IndexItem {
     /// The column (an `[[index]]` of the configuration names it).
     pub column: String,
     /// The value, as text (numbers are taken as their decimal text).
-    #[schema(value_type = Object)]
     pub value: serde_json::Value,
 }
 
@@ -151,6 +189,7 @@ pub struct IndexRequest {
     #[serde(default)]
     pub purpose: Option<String>,
     /// The values.
+    #[schema(min_items = 1)]
     pub items: Vec<IndexItem>,
 }
 
@@ -174,7 +213,6 @@ pub struct ItemResult {
     pub envelope: Option<String>,
     /// open, mask: the value (masked: always a string).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
     pub value: Option<serde_json::Value>,
     /// open: the value's type.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -239,6 +277,17 @@ pub struct ErrorBody {
     pub message: String,
     /// The request's id.
     pub request_id: String,
+}
+
+/// What a 429 or 503 carries: a batch answer (a budget, the keys or the trail) or a request-level
+/// error (the rate, the counters). Documentation only.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Answer {
+    /// Per item.
+    Batch(BatchResponse),
+    /// For the whole request.
+    Error(ErrorBody),
 }
 
 /// A request-level error response.
@@ -418,7 +467,7 @@ fn request_event(
 fn check_batch(state: &AppState, n: usize, request_id: &str) -> Result<(), Response> {
     if n > state.config.server.max_batch {
         return Err(error_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "batch-too-large",
             format!(
                 "{n} items; at most {} per request",
@@ -573,8 +622,6 @@ fn status_of(results: &[ItemResult]) -> StatusCode {
         StatusCode::FORBIDDEN
     } else if failed.iter().all(|c| *c == "budget") {
         StatusCode::TOO_MANY_REQUESTS
-    } else if failed.iter().all(|c| *c == failed[0]) {
-        StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::MULTI_STATUS
     }
@@ -659,7 +706,9 @@ async fn audit_and_answer(
 /// Seal values.
 #[utoipa::path(post, path = "/v1/seal", request_body = SealRequest,
     responses((status = 200, body = BatchResponse), (status = 207, body = BatchResponse),
-        (status = 401, body = ErrorBody), (status = 403, body = BatchResponse)),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = BatchResponse),
+        (status = 408, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = Answer), (status = 503, body = Answer)),
     security(("bearer" = [])))]
 pub async fn seal(
     State(state): State<Arc<AppState>>,
@@ -813,8 +862,9 @@ fn not_opened(e: &fieldcrypt::Error) -> String {
 /// Open values in full.
 #[utoipa::path(post, path = "/v1/open", request_body = OpenRequest,
     responses((status = 200, body = BatchResponse), (status = 207, body = BatchResponse),
-        (status = 401, body = ErrorBody), (status = 403, body = BatchResponse),
-        (status = 503, body = BatchResponse)),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = BatchResponse),
+        (status = 408, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = Answer), (status = 503, body = Answer)),
     security(("bearer" = [])))]
 pub async fn open(
     State(state): State<Arc<AppState>>,
@@ -829,8 +879,9 @@ pub async fn open(
 /// Open values and receive them masked by the caller's masking profile.
 #[utoipa::path(post, path = "/v1/mask", request_body = OpenRequest,
     responses((status = 200, body = BatchResponse), (status = 207, body = BatchResponse),
-        (status = 401, body = ErrorBody), (status = 403, body = BatchResponse),
-        (status = 503, body = BatchResponse)),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = BatchResponse),
+        (status = 408, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = Answer), (status = 503, body = Answer)),
     security(("bearer" = [])))]
 pub async fn mask_values(
     State(state): State<Arc<AppState>>,
@@ -853,7 +904,9 @@ pub async fn mask_values(
 /// Compute blind indexes of values, with the configured index definitions.
 #[utoipa::path(post, path = "/v1/blind-index", request_body = IndexRequest,
     responses((status = 200, body = BatchResponse), (status = 207, body = BatchResponse),
-        (status = 401, body = ErrorBody), (status = 403, body = BatchResponse)),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = BatchResponse),
+        (status = 408, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = Answer), (status = 503, body = Answer)),
     security(("bearer" = [])))]
 pub async fn blind_index(
     State(state): State<Arc<AppState>>,

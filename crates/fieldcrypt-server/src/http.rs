@@ -50,7 +50,7 @@ pub fn add_security_headers(response: &mut Response) {
     info(title = "fieldcrypt-server", description = "Seal, open, masked open and blind indexes over HTTPS, with column-level access, decrypt budgets and a verifiable decrypt trail."),
     paths(api::seal, api::open, api::mask_values, api::blind_index),
     components(schemas(api::SealRequest, api::SealItem, api::OpenRequest, api::OpenItem, api::IndexRequest,
-        api::IndexItem, api::BatchResponse, api::ItemResult, api::ItemError, api::ErrorBody, api::Key)),
+        api::IndexItem, api::BatchResponse, api::Answer, api::ItemResult, api::ItemError, api::ErrorBody, api::KeyDoc)),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;
@@ -68,7 +68,8 @@ impl utoipa::Modify for BearerScheme {
     }
 }
 
-const ROUTES: [&str; 14] = [
+const ROUTES: [&str; 15] = [
+    "/favicon.ico",
     "/v1/seal",
     "/v1/open",
     "/v1/mask",
@@ -173,8 +174,24 @@ async fn not_found(axum::Extension(request_id): axum::Extension<RequestId>) -> R
     )
 }
 
-async fn openapi() -> Response {
-    axum::Json(ApiDoc::openapi()).into_response()
+/// The document, with this server's batch limit as `maxItems`.
+async fn openapi(State(state): State<Arc<AppState>>) -> Response {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for name in ["SealRequest", "OpenRequest", "IndexRequest"] {
+            if let Some(items) = schemas
+                .get_mut(name)
+                .and_then(|s| s.pointer_mut("/properties/items"))
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                items.insert("maxItems".to_owned(), state.config.server.max_batch.into());
+            }
+        }
+    }
+    axum::Json(doc).into_response()
 }
 
 async fn healthz() -> Response {

@@ -44,10 +44,14 @@ async function loadTrail() {
 async function loadVerify() {
   const data = await api("/v1/admin/verify");
   const status = $("verify-status");
-  status.textContent = data.clean
-    ? "verified: " + data.entries + " entries, every one covered by a signed checkpoint"
-    : data.problems.length + " finding(s) in " + data.entries + " entries";
-  status.className = data.clean ? "ok" : "error";
+  if (data.clean) {
+    status.textContent = "verified: " + data.entries + " entries, every one covered by a signed checkpoint";
+  } else if (data.clean_but_unsigned_tail) {
+    status.textContent = "verified up to the last checkpoint; the latest entries await the next one";
+  } else {
+    status.textContent = data.problems.length + " finding(s) in " + data.entries + " entries";
+  }
+  status.className = data.clean || data.clean_but_unsigned_tail ? "ok" : "error";
   const list = $("verify-problems");
   list.replaceChildren();
   for (const p of data.problems) {

@@ -42,6 +42,11 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/admin/app.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE) }),
         )
+        // Browsers ask for it on every page; no content rather than a 404 in their console.
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
         .route("/v1/admin/trail", get(trail))
         .route("/v1/admin/verify", get(verify))
         .route("/v1/admin/overview", get(overview))
