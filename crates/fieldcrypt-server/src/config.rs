@@ -71,6 +71,10 @@ pub struct ServerSection {
     /// Open connections at most; more wait in the kernel's backlog.
     #[serde(default = "defaults::max_connections")]
     pub max_connections: usize,
+    /// Requests handled at once; more wait their turn (with bodies capped too, memory is
+    /// bounded whatever clients do).
+    #[serde(default = "defaults::max_in_flight")]
+    pub max_in_flight_requests: usize,
     /// How long graceful shutdown waits for requests in flight, seconds.
     #[serde(default = "defaults::shutdown_grace")]
     pub shutdown_grace_seconds: u64,
@@ -339,6 +343,9 @@ mod defaults {
     }
     pub(super) fn max_connections() -> usize {
         1024
+    }
+    pub(super) fn max_in_flight() -> usize {
+        256
     }
     pub(super) fn shutdown_grace() -> u64 {
         20

@@ -122,7 +122,12 @@ async fn frame(State(state): State<Arc<AppState>>, mut request: Request, next: N
         .unwrap_or("other");
     let method = request.method().clone();
     let deadline = Duration::from_secs(state.config.server.request_timeout_seconds);
-    let mut response = match tokio::time::timeout(deadline, next.run(request)).await {
+    let work = async {
+        // Closed only if the state is dropped, which it is not while serving.
+        let _permit = state.in_flight.acquire().await;
+        next.run(request).await
+    };
+    let mut response = match tokio::time::timeout(deadline, work).await {
         Ok(r) => r,
         Err(_) => api::error_response(
             StatusCode::REQUEST_TIMEOUT,

@@ -59,6 +59,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The webhook client, when `[alerts] webhook` is set.
     pub webhook: Option<(reqwest::Client, String)>,
+    /// Permits for requests in flight (`server.max_in_flight_requests`).
+    pub in_flight: tokio::sync::Semaphore,
 }
 
 /// What start-up can fail on.
@@ -163,7 +165,17 @@ impl AppState {
                 url,
             )
         });
+        // Expired counter windows go, hourly: a day past the longest budget window.
+        let keep = config
+            .budgets
+            .iter()
+            .map(|b| b.window_seconds)
+            .max()
+            .unwrap_or(0)
+            + 86_400;
+        let in_flight = tokio::sync::Semaphore::new(config.server.max_in_flight_requests.max(1));
         let state = Arc::new(Self {
+            in_flight,
             principals: Principals::new(config.principals.clone()),
             policy: Policy::new(
                 config.rules.clone(),
@@ -179,6 +191,17 @@ impl AppState {
             counters,
             metrics,
             webhook,
+        });
+        let pruning = Arc::downgrade(&state);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                let Some(state) = pruning.upgrade() else {
+                    break;
+                };
+                state.counters.prune(keep).await;
+            }
         });
         Ok((state, writer))
     }

@@ -101,7 +101,10 @@ async fn operations_denials_and_a_verifiable_trail() {
             "denied"
         ]
     );
-    assert!(!mixed["items"][1].to_string().contains("4111111111111111"), "{mixed}");
+    assert!(
+        !mixed["items"][1].to_string().contains("4111111111111111"),
+        "{mixed}"
+    );
 
     // mask: the support role, for its purpose, gets masked values only.
     let (status, masked) = post(&client, &server.url("/v1/mask"), Some(SUPPORT_TOKEN), &json!({
