@@ -155,8 +155,12 @@ fn serve(
     allow_plaintext_loopback: bool,
     address_file: Option<PathBuf>,
 ) -> Result<()> {
+    // Log lines go through a background writer, so a request never waits on stdout; the guard
+    // flushes what is queued when serving ends.
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking(std::io::stdout());
     tracing_subscriber::fmt()
         .json()
+        .with_writer(writer)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("FIELDCRYPT_SERVER_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

@@ -63,6 +63,7 @@ fn leaf(names: &[&str], issuer: &Issuer<'_, KeyPair>) -> (String, String, Vec<u8
 pub struct Env {
     pub dir: tempfile::TempDir,
     pub pki: Pki,
+    issuer: Issuer<'static, KeyPair>,
 }
 
 impl Env {
@@ -98,6 +99,7 @@ impl Env {
         .unwrap();
         Self {
             dir,
+            issuer,
             pki: Pki {
                 ca_pem,
                 client_pem,
@@ -107,6 +109,12 @@ impl Env {
                 stranger_key_pem,
             },
         }
+    }
+
+    /// Another certificate and key for localhost from the test CA (PEM).
+    pub fn new_server_certificate(&self) -> (String, String) {
+        let (cert, key, _) = leaf(&["localhost", "127.0.0.1"], &self.issuer);
+        (cert, key)
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -168,6 +176,8 @@ checkpoint_seconds = 1
 
 [limits]
 requests_per_second = 0
+
+{alerts}
 
 [[principal]]
 name = "app"
@@ -239,6 +249,11 @@ name = "customers_national_id"
 bits = 32
 normalize = "trim,casefold"
 "#,
+            alerts = opts
+                .webhook
+                .as_ref()
+                .map(|w| format!("[alerts]\nwebhook = \"{w}\"\n"))
+                .unwrap_or_default(),
             listen = opts.listen,
             replica = opts.replica,
             header_timeout = opts.header_timeout,
@@ -278,6 +293,7 @@ pub struct Options {
     pub checkpoint_every: u64,
     pub cache_seconds: u64,
     pub keys: Option<String>,
+    pub webhook: Option<String>,
 }
 
 impl Default for Options {
@@ -296,6 +312,7 @@ impl Default for Options {
             checkpoint_every: 50,
             cache_seconds: 300,
             keys: None,
+            webhook: None,
         }
     }
 }
