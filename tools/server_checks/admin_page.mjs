@@ -91,10 +91,12 @@ try {
   const status = await page.textContent("#verify-status");
 
   if (process.env.SCREENSHOT) {
+    // support's opens and the refusal, in the first screenful.
     await page.selectOption("#f-outcome", "");
+    await page.fill("#f-principal", "support");
     await page.click("#apply");
     await page.waitForFunction(() => document.querySelectorAll("#trail tbody tr").length > 1);
-    await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
+    await page.screenshot({ path: process.env.SCREENSHOT, fullPage: false });
   }
   if (problems.length) fail("browser problems: " + problems.join("; "));
   console.log(`admin page: ok (login refused then accepted; ${rows.length} budget refusal row(s); status: ${status.trim()})`);
