@@ -139,4 +139,8 @@ bash scripts/server-checks.sh
 
 say "the fieldcrypt binary with the Vault and AWS KMS providers (against OpenBao and moto)"
 cargo test -p fieldcrypt-cli --features vault,aws-kms --locked --test cli --test provider_settings -- --nocapture 2>&1 | grep -v '^test .* \.\.\. ok$'
+[[ "${PIPESTATUS[0]}" == 0 ]] || exit 1
+
+say "fieldcrypt-server with the AWS KMS provider (against moto)"
+cargo test -p fieldcrypt-server --features aws-kms --locked --test kms -- --nocapture 2>&1 | grep -v '^test .* \.\.\. ok$'
 exit "${PIPESTATUS[0]}"

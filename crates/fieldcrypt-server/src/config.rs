@@ -105,7 +105,8 @@ pub struct TlsSection {
 pub struct KeysSection {
     /// The keyring document.
     pub keyring: PathBuf,
-    /// The provider the keyring must be wrapped by (`local`, `env`, `passphrase`, `vault`).
+    /// The provider the keyring must be wrapped by (`local`, `env`, `passphrase`, `vault`,
+    /// `aws-kms`).
     pub provider: String,
     /// `local`: the master-key file.
     pub master_key: Option<PathBuf>,
@@ -121,6 +122,12 @@ pub struct KeysSection {
     pub vault_key: Option<String>,
     /// `vault`: a CA certificate for the Vault server.
     pub vault_ca_cert: Option<PathBuf>,
+    /// `aws-kms`: the key id, key ARN or alias (credentials from the SDK's default chain).
+    pub aws_kms_key: Option<String>,
+    /// `aws-kms`: the region (default: the ARN's, else the SDK's chain).
+    pub aws_region: Option<String>,
+    /// `aws-kms`: an endpoint other than AWS's own (a VPC endpoint, a stand-in).
+    pub aws_endpoint: Option<String>,
     /// Unwrapped keys are kept this long; a KMS outage shorter than this does not stop
     /// service.
     #[serde(default = "defaults::cache_seconds")]

@@ -50,7 +50,7 @@ pub async fn open(keys: &KeysSection) -> Result<ManagedKeyring, KmsError> {
     let provider: Arc<dyn KeyProvider> =
         match fieldcrypt_kms::configured::in_process_provider(doc, &keys.keyring, &in_process)? {
             Some(p) => Arc::from(p),
-            None => remote(keys)?,
+            None => remote(keys).await?,
         };
     let managed = ManagedKeyring::new(
         Arc::new(store),
@@ -66,29 +66,41 @@ pub async fn open(keys: &KeysSection) -> Result<ManagedKeyring, KmsError> {
     Ok(managed)
 }
 
-#[cfg(feature = "vault")]
-fn remote(keys: &KeysSection) -> Result<Arc<dyn KeyProvider>, KmsError> {
-    let missing = |what: &str| KmsError::Config {
-        provider: fieldcrypt_kms_vault::PROVIDER,
-        reason: format!("keys.{what} is not set (the keyring document's copy is never followed)"),
-    };
-    if keys.provider != "vault" {
-        return Err(KmsError::Config {
+/// Vault/OpenBao Transit and AWS KMS, each behind its feature, from `[keys]` only.
+async fn remote(keys: &KeysSection) -> Result<Arc<dyn KeyProvider>, KmsError> {
+    match keys.provider.as_str() {
+        #[cfg(feature = "vault")]
+        "vault" => vault(keys),
+        #[cfg(feature = "aws-kms")]
+        "aws-kms" => aws(keys).await,
+        other => Err(KmsError::Config {
             provider: "server",
             reason: format!(
-                "provider {:?} is not built into this server (features: vault)",
-                keys.provider
+                "provider {other:?} is not built into this server (cargo features: vault, aws-kms)"
             ),
-        });
+        }),
     }
+}
+
+#[cfg(any(feature = "vault", feature = "aws-kms"))]
+fn missing(provider: &'static str, what: &str) -> KmsError {
+    KmsError::Config {
+        provider,
+        reason: format!("keys.{what} is not set (the keyring document's copy is never followed)"),
+    }
+}
+
+#[cfg(feature = "vault")]
+fn vault(keys: &KeysSection) -> Result<Arc<dyn KeyProvider>, KmsError> {
+    let provider = fieldcrypt_kms_vault::PROVIDER;
     let address = keys
         .vault_address
         .as_deref()
-        .ok_or_else(|| missing("vault_address"))?;
+        .ok_or_else(|| missing(provider, "vault_address"))?;
     let key = keys
         .vault_key
         .as_deref()
-        .ok_or_else(|| missing("vault_key"))?;
+        .ok_or_else(|| missing(provider, "vault_key"))?;
     let mount = keys.vault_mount.as_deref().unwrap_or("transit");
     let config = fieldcrypt_kms_vault::VaultConfig::configured(
         address,
@@ -99,10 +111,18 @@ fn remote(keys: &KeysSection) -> Result<Arc<dyn KeyProvider>, KmsError> {
     Ok(Arc::new(fieldcrypt_kms_vault::VaultProvider::new(config)?))
 }
 
-#[cfg(not(feature = "vault"))]
-fn remote(keys: &KeysSection) -> Result<Arc<dyn KeyProvider>, KmsError> {
-    Err(KmsError::Config {
-        provider: "server",
-        reason: format!("provider {:?} is not built into this server", keys.provider),
-    })
+/// Credentials come from the AWS SDK's default chain (environment, profile, instance or task
+/// role, web identity), never from the configuration file.
+#[cfg(feature = "aws-kms")]
+async fn aws(keys: &KeysSection) -> Result<Arc<dyn KeyProvider>, KmsError> {
+    let key = keys
+        .aws_kms_key
+        .as_deref()
+        .ok_or_else(|| missing(fieldcrypt_kms_aws::PROVIDER, "aws_kms_key"))?;
+    let mut config = fieldcrypt_kms_aws::AwsKmsConfig::new(key);
+    config.region = keys.aws_region.clone();
+    config.endpoint = keys.aws_endpoint.clone();
+    Ok(Arc::new(
+        fieldcrypt_kms_aws::AwsKmsProvider::connect(config).await?,
+    ))
 }

@@ -166,3 +166,81 @@ async fn a_kms_outage_is_ridden_out_within_the_cache_then_refused_cleanly() {
         200
     );
 }
+
+/// A keyring wrapped by AWS KMS (the moto stand-in scripts/test.sh starts,
+/// FIELDCRYPT_TEST_AWS_ENDPOINT): the server, built with `--features aws-kms`, unwraps it with
+/// credentials from the SDK's chain (here the environment) and serves.
+#[cfg(feature = "aws-kms")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyring_under_aws_kms_is_served() {
+    use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
+    let endpoint = match std::env::var("FIELDCRYPT_TEST_AWS_ENDPOINT") {
+        Ok(e) => e,
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("FIELDCRYPT_TEST_AWS_ENDPOINT (the moto server) is required under CI")
+        }
+        Err(_) => {
+            eprintln!(
+                "SKIPPED the AWS KMS server test: FIELDCRYPT_TEST_AWS_ENDPOINT (scripts/test.sh starts moto) not set"
+            );
+            return;
+        }
+    };
+    let region = "eu-west-1";
+    let client = aws_sdk_kms::Client::from_conf(
+        aws_sdk_kms::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region))
+            .endpoint_url(&endpoint)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .build(),
+    );
+    let arn = client
+        .create_key()
+        .description("fieldcrypt-server test")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    let provider = fieldcrypt_kms_aws::AwsKmsProvider::with_client(client, &arn);
+    let unlocked = UnlockedKeyring::generate(&provider, fieldcrypt::Suite::default())
+        .await
+        .unwrap();
+    let env = Env::new();
+    FileStore::new(env.path("aws-keyring.json"))
+        .save(&unlocked.to_document().unwrap(), None)
+        .await
+        .unwrap();
+    let opts = Options {
+        keys: Some(format!(
+            "[keys]\nkeyring = \"aws-keyring.json\"\nprovider = \"aws-kms\"\naws_kms_key = \"{arn}\"\naws_region = \"{region}\"\naws_endpoint = \"{endpoint}\"\n"
+        )),
+        ..Options::default()
+    };
+    let server = Server::start_with(
+        &env,
+        &opts,
+        &[],
+        &[
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ],
+    );
+    let client = server.client(None);
+    let (s, sealed) = post(
+        &client,
+        &server.url("/v1/seal"),
+        Some(APP_TOKEN),
+        &json!({"items": [{"table": "customers", "column": "card", "value": "4111111111111111"}]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{sealed}");
+    let (s, opened) = post(&client, &server.url("/v1/open"), Some(APP_TOKEN),
+        &json!({"items": [{"table": "customers", "column": "card", "envelope": sealed["items"][0]["envelope"]}]})).await;
+    assert_eq!(s, 200, "{opened}");
+    assert_eq!(opened["items"][0]["value"], "4111111111111111");
+}
