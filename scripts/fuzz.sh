@@ -72,7 +72,7 @@ for s in seeds:
         f.write(s)
 PY
 mkdir -p target
-for target in envelope_parse open fernet django typed from_str keyring_document; do
+for target in envelope_parse open fernet django typed from_str keyring_document stream_open; do
     echo "fuzz: $target for ${seconds}s"
     log="target/fuzz-$target.log"
     status=0

@@ -101,6 +101,9 @@ pub enum ParseError {
         /// Length present.
         got: usize,
     },
+    /// A stream header names a chunk size outside 1 KiB..=1 MiB.
+    #[error("stream chunk size outside 1 KiB to 1 MiB")]
+    BadChunkSize,
 }
 
 /// Why a keyring refused an operation.

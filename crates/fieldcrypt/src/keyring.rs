@@ -433,6 +433,19 @@ impl Keyring {
         BlindIndexer::new(secret, definition)
     }
 
+    /// The primary data key's id and secret (for [`crate::stream`]).
+    pub(crate) fn primary_secret(&self) -> Result<(KeyId, &[u8; 32]), Error> {
+        let (info, material) = self.primary_entry()?;
+        Ok((info.id, material.secret.expose()))
+    }
+
+    /// The secret of data key `id`; unknown and retired keys are their own errors.
+    pub(crate) fn secret_for(&self, id: KeyId) -> Result<&[u8; 32], Error> {
+        let entry = self.keys.get(&id).ok_or(Error::UnknownKey(id))?;
+        let material = entry.material.as_ref().ok_or(Error::RetiredKey(id))?;
+        Ok(material.secret.expose())
+    }
+
     fn primary_entry(&self) -> Result<(&KeyInfo, &Material), Error> {
         let entry = self
             .keys

@@ -41,6 +41,7 @@ pub mod keyring;
 pub mod plaintext;
 pub mod sealer;
 mod secret;
+pub mod stream;
 mod strict_json;
 
 pub use blind_index::{BlindIndexValue, BlindIndexer, ColumnIndex, IndexDefinition, Normalizer};
@@ -52,3 +53,4 @@ pub use keyring::{KeyInfo, KeyState, Keyring, KeyringId};
 pub use plaintext::{Date, Decimal, Decode, Encode, Json, JsonText, Timestamp, TypeTag, Value};
 pub use sealer::Sealer;
 pub use secret::{SecretKey, random_array};
+pub use stream::{StreamHeader, StreamOpener, StreamSealer};
