@@ -228,3 +228,75 @@ proptest! {
         prop_assert!(open_all(&keyring, None, &spliced).is_err() || spliced == a || spliced == b);
     }
 }
+
+/// Length 64 for aws-lc-rs's HKDF.
+struct Len64;
+
+impl aws_lc_rs::hkdf::KeyType for Len64 {
+    fn len(&self) -> usize {
+        64
+    }
+}
+
+/// A stream the crate sealed, opened by docs/FORMAT.md section 14 alone, with aws-lc-rs's
+/// HKDF, HMAC and AES-GCM called directly (not through the crate's backend).
+#[test]
+fn a_stream_opens_by_the_spec_with_primitives_called_directly() {
+    use aws_lc_rs::{aead, hkdf, hmac};
+    use fieldcrypt::{KeyId, KeyringId, SecretKey};
+    let data_key = [0x42u8; 32];
+    let keyring = Keyring::from_single_key(
+        KeyringId([1; 16]),
+        KeyId::new(9).unwrap(),
+        Suite::KcXaes256Gcm,
+        SecretKey::from_bytes(data_key),
+        SecretKey::from_bytes([0x24; 32]),
+    );
+    let context = Context::new("backups", "2026-12-07.dump").unwrap();
+    let plain = data(2 * CHUNK as usize + 333);
+    let sealed = seal_all(&keyring, Some(&context), CHUNK, &plain).unwrap();
+
+    // The header, by the spec.
+    assert_eq!(&sealed[..4], b"fcS\x01");
+    assert_eq!(u32::from_be_bytes(sealed[4..8].try_into().unwrap()), 9);
+    assert_eq!(u32::from_be_bytes(sealed[8..12].try_into().unwrap()), CHUNK);
+    let (prefix, salt, commitment) = (&sealed[..44], &sealed[12..44], &sealed[44..76]);
+    // The context as section 6 encodes it: lp16(table) lp16(column) opt(row) opt(tenant).
+    let mut c = Vec::new();
+    for part in ["backups", "2026-12-07.dump"] {
+        c.extend_from_slice(&(part.len() as u16).to_be_bytes());
+        c.extend_from_slice(part.as_bytes());
+    }
+    c.extend_from_slice(&[0, 0]);
+    let info: [&[u8]; 3] = [b"fieldcrypt-stream-v1", prefix, &c];
+    let mut okm = [0u8; 64];
+    hkdf::Salt::new(hkdf::HKDF_SHA256, salt)
+        .extract(&data_key)
+        .expand(&info, Len64)
+        .and_then(|o| o.fill(&mut okm))
+        .unwrap();
+    let expected = hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA256, &okm[32..]),
+        b"fieldcrypt-stream-v1 commitment",
+    );
+    assert_eq!(expected.as_ref(), commitment, "the commitment");
+    let key =
+        aead::LessSafeKey::new(aead::UnboundKey::new(&aead::AES_256_GCM, &okm[..32]).unwrap());
+    let mut opened = Vec::new();
+    let parts: Vec<&[u8]> = sealed[76..].chunks(CHUNK as usize + 16).collect();
+    for (i, part) in parts.iter().enumerate() {
+        let mut nonce = [0u8; 12];
+        nonce[3..11].copy_from_slice(&(i as u64).to_be_bytes());
+        nonce[11] = u8::from(i + 1 == parts.len());
+        let mut buf = part.to_vec();
+        let plain_part = key
+            .open_in_place(
+                aead::Nonce::assume_unique_for_key(nonce),
+                aead::Aad::empty(),
+                &mut buf,
+            )
+            .unwrap();
+        opened.extend_from_slice(plain_part);
+    }
+    assert_eq!(opened, plain);
+}
