@@ -30,6 +30,8 @@ Suites, in order (each prints one line with its counts):
                          configured local provider
   master-key-files       file contents and permission bits        testdata/vectors/keyring.json
   argon2id-parameters    passphrase KDF bounds                    testdata/vectors/keyring.json
+  stream-kat             streams resealed and opened              testdata/vectors/stream.json
+  stream-negative        every damaged stream fails with its class testdata/vectors/stream.json
   counts                 every file's count and counts members    testdata/vectors/*.json
 
 The last line is "N passed, M failed"; the exit status is 1 on any failure. On failure only the
@@ -63,6 +65,7 @@ from .keyring import (
 )
 from .negative import negative_cases
 from .primitives import ACCUMULATED_10K, accumulated_check, xaes_kat_cases
+from .stream import stream_cases, stream_negative_cases
 
 
 class Report:
@@ -109,6 +112,7 @@ def main() -> int:
         negative = load("testdata/vectors/negative.json")
         blind = load("testdata/vectors/blind_index.json")
         keyring = load("testdata/vectors/keyring.json")
+        stream = load("testdata/vectors/stream.json")
     except (OSError, ValueError) as e:
         print(f"cannot read vectors: {e}")
         print("0 passed, 1 failed")
@@ -133,7 +137,9 @@ def main() -> int:
     report.suite("keyring-provider", keyring_provider_cases(keyring))
     report.suite("master-key-files", master_key_file_cases(keyring))
     report.suite("argon2id-parameters", argon2id_cases(keyring))
-    report.suite("counts", count_cases(envelope, negative, blind, keyring))
+    report.suite("stream-kat", stream_cases(stream))
+    report.suite("stream-negative", stream_negative_cases(stream))
+    report.suite("counts", count_cases(envelope, negative, blind, keyring, stream))
 
     print(f"{report.passed} passed, {report.failed} failed")
     return 0 if report.failed == 0 else 1

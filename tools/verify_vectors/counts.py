@@ -11,7 +11,7 @@ def _tally(items: list, member: str) -> dict:
     return out
 
 
-def count_cases(envelope: dict, negative: dict, blind: dict, keyring: dict) -> list:
+def count_cases(envelope: dict, negative: dict, blind: dict, keyring: dict, stream: dict) -> list:
     """Every file's count and counts members against what the file holds (section 13 points at
     them instead of repeating numbers)."""
     def compare(file: str, given, want) -> list[str]:
@@ -49,5 +49,12 @@ def count_cases(envelope: dict, negative: dict, blind: dict, keyring: dict) -> l
         return (compare("keyring.json count", keyring.get("count"), len(keyring["documents"]))
                 + compare("keyring.json", keyring.get("counts"), want))
 
+    def stream_counts() -> list[str]:
+        want = {"vectors": len(stream["vectors"]),
+                "negative": _tally(stream["negative"], "expect")}
+        return (compare("stream.json count", stream.get("count"), len(stream["vectors"]))
+                + compare("stream.json", stream.get("counts"), want))
+
     return [("envelope.json", envelope_counts), ("negative.json", negative_counts),
-            ("blind_index.json", blind_counts), ("keyring.json", keyring_counts)]
+            ("blind_index.json", blind_counts), ("keyring.json", keyring_counts),
+            ("stream.json", stream_counts)]

@@ -295,6 +295,27 @@ impl Keyring {
         context: Option<&Context>,
         chunk_size: u32,
     ) -> Result<StreamSealer, Error> {
+        self.sealer_with_salt(context, chunk_size, crate::random_array()?)
+    }
+
+    /// [`Keyring::stream_sealer`] with a caller-chosen salt: only for known-answer test vectors
+    /// (the `test-vectors` feature). A salt must never repeat under a key.
+    #[cfg(feature = "test-vectors")]
+    pub fn stream_sealer_with_salt(
+        &self,
+        context: Option<&Context>,
+        chunk_size: u32,
+        salt: [u8; 32],
+    ) -> Result<StreamSealer, Error> {
+        self.sealer_with_salt(context, chunk_size, salt)
+    }
+
+    fn sealer_with_salt(
+        &self,
+        context: Option<&Context>,
+        chunk_size: u32,
+        salt: [u8; SALT_LEN],
+    ) -> Result<StreamSealer, Error> {
         if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&chunk_size) {
             return Err(Error::InvalidValue("stream chunk size (1 KiB to 1 MiB)"));
         }
@@ -302,7 +323,7 @@ impl Keyring {
         let mut header = StreamHeader {
             key_id,
             chunk_size,
-            salt: crate::random_array()?,
+            salt,
             commitment: [0; COMMITMENT_LEN],
         };
         let (gcm, commitment) = derive(&header.prefix(), secret, context);

@@ -1,5 +1,6 @@
 //! Writes the language-neutral vectors in `testdata/vectors/` (deterministic: fixed keys and
-//! nonces): `envelope.json`, `negative.json`, `blind_index.json` and `keyring.json`.
+//! nonces): `envelope.json`, `negative.json`, `blind_index.json`, `keyring.json` and
+//! `stream.json`.
 //!
 //! ```text
 //! cargo run -p fieldcrypt --example generate_vectors -- testdata/vectors
@@ -22,6 +23,7 @@ mod envelope;
 mod keyring;
 mod negative;
 mod provider;
+mod stream;
 mod texts;
 
 use std::path::PathBuf;
@@ -34,6 +36,7 @@ use crate::common::ctx_json;
 use crate::envelope::{context_limits, json_payloads, known_answer};
 use crate::keyring::keyring_vectors;
 use crate::negative::negative_vectors;
+use crate::stream::stream_vectors;
 
 fn main() {
     let out = PathBuf::from(
@@ -223,6 +226,7 @@ fn main() {
 
     write(&out.join("negative.json"), negative_vectors());
     write(&out.join("blind_index.json"), blind_index_vectors());
+    write(&out.join("stream.json"), stream_vectors());
     let (keyring_file, disagreements) = keyring_vectors();
     write(&out.join("keyring.json"), keyring_file);
     if !disagreements.is_empty() {
