@@ -371,7 +371,8 @@ impl Work {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+/// The bearer token of the `Authorization` header, if any.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
@@ -462,6 +463,58 @@ fn request_event(
         request_id: request_id.to_owned(),
         outcome: outcome.to_owned(),
     }
+}
+
+/// A request body of items with an optional purpose.
+trait Batch {
+    fn purpose(&self) -> Option<&str>;
+    fn len(&self) -> usize;
+}
+
+impl Batch for SealRequest {
+    fn purpose(&self) -> Option<&str> {
+        self.purpose.as_deref()
+    }
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
+impl Batch for OpenRequest {
+    fn purpose(&self) -> Option<&str> {
+        self.purpose.as_deref()
+    }
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
+impl Batch for IndexRequest {
+    fn purpose(&self) -> Option<&str> {
+        self.purpose.as_deref()
+    }
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
+/// What every operation does first: the body parsed, the caller authenticated and
+/// rate-limited, the batch bounded. An `Err` is the response to send.
+async fn begin<'a, T: Batch>(
+    state: &'a AppState,
+    op: Operation,
+    headers: &HeaderMap,
+    cert: &ClientCert,
+    request_id: &str,
+    body: Result<Json<T>, JsonRejection>,
+) -> Result<(T, Caller<'a>), Response> {
+    let body = match body {
+        Ok(Json(b)) => b,
+        Err(e) => return Err(rejection(e, request_id)),
+    };
+    let caller = admit(state, op, headers, cert, request_id, body.purpose()).await?;
+    check_batch(state, body.len(), request_id)?;
+    Ok((body, caller))
 }
 
 fn check_batch(state: &AppState, n: usize, request_id: &str) -> Result<(), Response> {
@@ -718,18 +771,11 @@ pub async fn seal(
     body: Result<Json<SealRequest>, JsonRejection>,
 ) -> Response {
     let rid = request_id.0.as_str();
-    let body = match body {
-        Ok(Json(b)) => b,
-        Err(e) => return rejection(e, rid),
-    };
-    let purpose = body.purpose.as_deref();
-    let caller = match admit(&state, Operation::Seal, &headers, &cert, rid, purpose).await {
-        Ok(c) => c,
+    let (body, caller) = match begin(&state, Operation::Seal, &headers, &cert, rid, body).await {
+        Ok(started) => started,
         Err(r) => return r,
     };
-    if let Err(r) = check_batch(&state, body.items.len(), rid) {
-        return r;
-    }
+    let purpose = body.purpose.as_deref();
     let mut work: Vec<Work> = body
         .items
         .iter()
@@ -783,18 +829,11 @@ async fn open_common(
     body: Result<Json<OpenRequest>, JsonRejection>,
 ) -> Response {
     let rid = request_id.0.as_str();
-    let body = match body {
-        Ok(Json(b)) => b,
-        Err(e) => return rejection(e, rid),
-    };
-    let purpose = body.purpose.as_deref();
-    let caller = match admit(&state, op, &headers, &cert, rid, purpose).await {
-        Ok(c) => c,
+    let (body, caller) = match begin(&state, op, &headers, &cert, rid, body).await {
+        Ok(started) => started,
         Err(r) => return r,
     };
-    if let Err(r) = check_batch(&state, body.items.len(), rid) {
-        return r;
-    }
+    let purpose = body.purpose.as_deref();
     let mut work: Vec<Work> = body
         .items
         .iter()
@@ -916,18 +955,12 @@ pub async fn blind_index(
     body: Result<Json<IndexRequest>, JsonRejection>,
 ) -> Response {
     let rid = request_id.0.as_str();
-    let body = match body {
-        Ok(Json(b)) => b,
-        Err(e) => return rejection(e, rid),
-    };
+    let (body, caller) =
+        match begin(&state, Operation::BlindIndex, &headers, &cert, rid, body).await {
+            Ok(started) => started,
+            Err(r) => return r,
+        };
     let purpose = body.purpose.as_deref();
-    let caller = match admit(&state, Operation::BlindIndex, &headers, &cert, rid, purpose).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_batch(&state, body.items.len(), rid) {
-        return r;
-    }
     let mut work: Vec<Work> = body
         .items
         .iter()

@@ -58,13 +58,10 @@ fn admin<'a>(
     cert: &ClientCert,
     request_id: &str,
 ) -> Result<&'a Principal, Response> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim());
-    match state.principals.authenticate(token, cert.0.as_deref()) {
+    match state
+        .principals
+        .authenticate(crate::api::bearer(headers), cert.0.as_deref())
+    {
         Some(p) if p.admin => Ok(p),
         Some(_) => {
             state.metrics.deny("denied");
