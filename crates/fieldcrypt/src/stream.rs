@@ -181,35 +181,49 @@ impl StreamSealer {
 
     /// Seals the next chunk, which is not the last; it must hold exactly the chunk size.
     pub fn seal_chunk(&mut self, chunk: &[u8]) -> Result<Vec<u8>, Error> {
-        if chunk.len() != self.chunk_size() {
+        let mut buf = Vec::with_capacity(chunk.len() + GCM_TAG_LEN);
+        buf.extend_from_slice(chunk);
+        self.seal_chunk_in_place(&mut buf)?;
+        Ok(buf)
+    }
+
+    /// [`StreamSealer::seal_chunk`] without a copy: `buf` holds the chunk's plaintext and is
+    /// left holding the sealed chunk (the tag appended). For readers and writers that reuse one
+    /// buffer.
+    pub fn seal_chunk_in_place(&mut self, buf: &mut Vec<u8>) -> Result<(), Error> {
+        if buf.len() != self.chunk_size() {
             return Err(Error::InvalidValue(
                 "stream chunk (every chunk but the last holds exactly the chunk size)",
             ));
         }
-        let sealed = self.seal(chunk, false);
+        self.seal(buf, false);
         self.next += 1;
-        Ok(sealed)
+        Ok(())
     }
 
     /// Seals the last chunk (0 to chunk-size bytes; empty only for an empty stream) and ends
     /// the stream.
     pub fn seal_last(self, chunk: &[u8]) -> Result<Vec<u8>, Error> {
-        if chunk.len() > self.chunk_size() || (chunk.is_empty() && self.next > 0) {
+        let mut buf = Vec::with_capacity(chunk.len() + GCM_TAG_LEN);
+        buf.extend_from_slice(chunk);
+        self.seal_last_in_place(&mut buf)?;
+        Ok(buf)
+    }
+
+    /// [`StreamSealer::seal_last`] in place, as [`StreamSealer::seal_chunk_in_place`].
+    pub fn seal_last_in_place(self, buf: &mut Vec<u8>) -> Result<(), Error> {
+        if buf.len() > self.chunk_size() || (buf.is_empty() && self.next > 0) {
             return Err(Error::InvalidValue(
                 "last stream chunk (1 to chunk-size bytes, or 0 for an empty stream)",
             ));
         }
-        Ok(self.seal(chunk, true))
+        self.seal(buf, true);
+        Ok(())
     }
 
-    fn seal(&self, chunk: &[u8], last: bool) -> Vec<u8> {
-        let mut out = Vec::with_capacity(chunk.len() + GCM_TAG_LEN);
-        out.extend_from_slice(chunk);
-        let tag = self
-            .gcm
-            .seal_in_place(&nonce(self.next, last), &[], &mut out);
-        out.extend_from_slice(&tag);
-        out
+    fn seal(&self, buf: &mut Vec<u8>, last: bool) {
+        let tag = self.gcm.seal_in_place(&nonce(self.next, last), &[], buf);
+        buf.extend_from_slice(&tag);
     }
 }
 
@@ -246,14 +260,23 @@ impl StreamOpener {
     /// what it claims (truncated stream, a chunk out of place, another stream's) is
     /// [`Error::CannotOpen`], and nothing of it is returned.
     pub fn open_next(&mut self, sealed: &[u8], last: bool) -> Result<Vec<u8>, Error> {
+        let mut buf = sealed.to_vec();
+        self.open_next_in_place(&mut buf, last)?;
+        Ok(buf)
+    }
+
+    /// [`StreamOpener::open_next`] without a copy: `buf` holds the sealed chunk and is left
+    /// holding its plaintext, or empty when it does not open (never a partial plaintext).
+    pub fn open_next_in_place(&mut self, buf: &mut Vec<u8>, last: bool) -> Result<(), Error> {
         if self.done {
             // Bytes after the last chunk.
+            buf.clear();
             return Err(Error::CannotOpen);
         }
-        let plain = self.open_at(self.next, sealed, last)?;
+        self.open_at_in_place(self.next, buf, last)?;
         self.next += 1;
         self.done = last;
-        Ok(plain)
+        Ok(())
     }
 
     /// Whether the last chunk has been opened: the stream is complete.
@@ -264,24 +287,34 @@ impl StreamOpener {
     /// Opens chunk `index` on its own (random access for a range read); `last` says whether it
     /// is the stream's last chunk.
     pub fn open_at(&self, index: u64, sealed: &[u8], last: bool) -> Result<Vec<u8>, Error> {
+        let mut buf = sealed.to_vec();
+        self.open_at_in_place(index, &mut buf, last)?;
+        Ok(buf)
+    }
+
+    /// [`StreamOpener::open_at`] in place, as [`StreamOpener::open_next_in_place`].
+    pub fn open_at_in_place(&self, index: u64, buf: &mut Vec<u8>, last: bool) -> Result<(), Error> {
         let size = self.header.chunk_size as usize;
         let ok_len = if last {
             // The last chunk holds 1..=size bytes, or 0 only as chunk 0.
-            sealed.len() >= GCM_TAG_LEN + usize::from(index > 0)
-                && sealed.len() <= size + GCM_TAG_LEN
+            buf.len() >= GCM_TAG_LEN + usize::from(index > 0) && buf.len() <= size + GCM_TAG_LEN
         } else {
-            sealed.len() == size + GCM_TAG_LEN
+            buf.len() == size + GCM_TAG_LEN
         };
         if !ok_len {
+            buf.clear();
             return Err(Error::CannotOpen);
         }
-        let mut buf = sealed.to_vec();
-        match self.gcm.open_in_place(&nonce(index, last), &[], &mut buf) {
+        match self.gcm.open_in_place(&nonce(index, last), &[], buf) {
             Ok(n) => {
                 buf.truncate(n);
-                Ok(buf)
+                Ok(())
             }
-            Err(_) => Err(Error::CannotOpen),
+            Err(_) => {
+                // The buffer may hold a decryption that did not verify: wipe it.
+                zeroize::Zeroize::zeroize(buf);
+                Err(Error::CannotOpen)
+            }
         }
     }
 }

@@ -1,0 +1,109 @@
+//! Opening through `std::io::Read`.
+
+use std::io::{self, Read};
+
+use fieldcrypt::stream::{STREAM_HEADER_LEN, StreamOpener};
+use fieldcrypt::{Context, Keyring, StreamHeader};
+use zeroize::Zeroizing;
+
+use crate::error::{read_full, to_io};
+
+/// Opens a stream read from `inner`, a chunk at a time, in order. A chunk's plaintext is
+/// released only after the chunk is authenticated; the end of the input is accepted only after
+/// the last chunk (a stream cut at a chunk boundary fails at the end). Memory: two chunks.
+pub struct OpenReader<R: Read> {
+    inner: R,
+    opener: StreamOpener,
+    /// The current chunk: sealed bytes while it is read, then its plaintext.
+    buf: Zeroizing<Vec<u8>>,
+    /// How much of the plaintext in `buf` was handed out.
+    pos: usize,
+    /// One byte read past a full chunk to learn whether another follows.
+    carry: Option<u8>,
+    /// A chunk failed to open: every later read fails too.
+    failed: bool,
+}
+
+impl<R: Read> std::fmt::Debug for OpenReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenReader")
+            .field("opener", &self.opener)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Read> OpenReader<R> {
+    /// Reads and checks the header: a stream under another key or context, or with a header
+    /// changed in any byte, fails here, before any chunk.
+    pub fn new(keyring: &Keyring, context: Option<&Context>, mut inner: R) -> io::Result<Self> {
+        let mut header = [0u8; STREAM_HEADER_LEN];
+        let got = read_full(&mut inner, &mut header)?;
+        let header = StreamHeader::parse(&header[..got]).map_err(|e| to_io(e.into()))?;
+        let opener = keyring.stream_opener(&header, context).map_err(to_io)?;
+        let capacity = opener.sealed_chunk_len() + 1;
+        Ok(Self {
+            inner,
+            opener,
+            buf: Zeroizing::new(Vec::with_capacity(capacity)),
+            pos: 0,
+            carry: None,
+            failed: false,
+        })
+    }
+
+    /// The stream's header.
+    pub fn header(&self) -> &StreamHeader {
+        self.opener.header()
+    }
+
+    /// Whether the last chunk was read: the whole stream is authenticated.
+    pub fn finished(&self) -> bool {
+        self.opener.finished() && self.pos == self.buf.len()
+    }
+
+    /// Returns the inner reader.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
+    /// Reads and opens the next chunk into `buf`.
+    fn next_chunk(&mut self) -> io::Result<()> {
+        let full = self.opener.sealed_chunk_len();
+        self.buf.clear();
+        self.pos = 0;
+        self.buf.extend(self.carry.take());
+        let start = self.buf.len();
+        // One byte more than a full chunk tells whether another chunk follows.
+        self.buf.resize(full + 1, 0);
+        let got = start + read_full(&mut self.inner, &mut self.buf[start..])?;
+        self.buf.truncate(got);
+        let last = got <= full;
+        if !last {
+            self.carry = self.buf.pop();
+        }
+        self.opener
+            .open_next_in_place(&mut self.buf, last)
+            .map_err(to_io)
+    }
+}
+
+impl<R: Read> Read for OpenReader<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.buf.len() {
+            if self.failed {
+                return Err(to_io(fieldcrypt::Error::CannotOpen));
+            }
+            if self.opener.finished() || out.is_empty() {
+                return Ok(0);
+            }
+            if let Err(err) = self.next_chunk() {
+                self.failed = true;
+                return Err(err);
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
