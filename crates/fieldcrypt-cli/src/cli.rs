@@ -50,6 +50,82 @@ pub(crate) enum Command {
     /// Check fieldcrypt-server's decrypt trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Seal or open whole files in the stream format (any size, constant memory).
+    #[command(subcommand)]
+    File(FileCommand),
+    /// Back a database up into one encrypted file: `fieldcrypt backup --database-url URL --out
+    /// FILE` (pg_dump, mariadb-dump or SQLite's backup API, streamed: no dump is ever written in
+    /// clear), or check one: `fieldcrypt backup verify FILE`.
+    Backup(BackupArgs),
+    /// Restore an encrypted backup into a database. The whole file is verified first; nothing
+    /// is touched when it does not verify.
+    Restore(RestoreArgs),
+}
+
+/// `file`.
+#[derive(Subcommand, Debug)]
+pub(crate) enum FileCommand {
+    /// Seal a file (or stdin) into a sealed stream.
+    Seal(FileArgs),
+    /// Open a sealed stream back into the file. Written to a temporary file and renamed, so a
+    /// stream that fails anywhere, even at its very end, leaves no output file; to stdout,
+    /// only authenticated chunks are written and the exit code says whether the end was
+    /// reached.
+    Open(FileArgs),
+}
+
+/// `file seal`, `file open`.
+#[derive(Args, Debug)]
+pub(crate) struct FileArgs {
+    #[command(flatten)]
+    pub(crate) keyring: KeyringArg,
+    /// The input file; stdin when absent or `-`.
+    pub(crate) input: Option<PathBuf>,
+    /// The output file (written whole or not at all); stdout when absent or `-`.
+    #[arg(long, short)]
+    pub(crate) out: Option<PathBuf>,
+    /// Bind the stream to where the file belongs: TABLE.COLUMN[:ROW]. Files that Django's
+    /// EncryptedStorage stores use STORAGE.file:NAME (e.g. `uploads.file:scans/a.pdf`).
+    #[arg(long)]
+    pub(crate) context: Option<String>,
+    /// Chunk size in KiB when sealing (1 to 1024).
+    #[arg(long, default_value_t = 64)]
+    pub(crate) chunk_kib: u32,
+}
+
+/// `backup`, `backup verify FILE`.
+#[derive(Args, Debug)]
+pub(crate) struct BackupArgs {
+    #[command(flatten)]
+    pub(crate) keyring: KeyringArg,
+    /// `verify` to check a backup file instead of taking one.
+    #[arg(value_parser = ["verify"])]
+    pub(crate) action: Option<String>,
+    /// With `verify`: the backup file.
+    pub(crate) file: Option<PathBuf>,
+    /// The database: postgres://…, mysql://… or mariadb://…, sqlite://PATH. A password in it is
+    /// passed to the dump tool through its environment, never its command line.
+    #[arg(long, env = "DATABASE_URL")]
+    pub(crate) database_url: Option<String>,
+    /// The backup file to write (whole or not at all).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `restore`.
+#[derive(Args, Debug)]
+pub(crate) struct RestoreArgs {
+    #[command(flatten)]
+    pub(crate) keyring: KeyringArg,
+    /// The backup file.
+    pub(crate) file: PathBuf,
+    /// The database to restore into (same kinds of URL as `backup`); its objects that the
+    /// backup holds are replaced.
+    #[arg(long, env = "DATABASE_URL")]
+    pub(crate) database_url: String,
 }
 
 /// `audit`.

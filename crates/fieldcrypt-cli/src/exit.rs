@@ -65,6 +65,22 @@ pub(crate) fn code_for(err: &anyhow::Error) -> u8 {
         if let Some(e) = cause.downcast_ref::<Error>() {
             return for_core(e);
         }
+        if let Some(e) = cause.downcast_ref::<fieldcrypt_backup::Error>() {
+            use fieldcrypt_backup::Error as B;
+            return match e {
+                B::Stream(core) => for_core(core),
+                B::NotABackup(_) => MALFORMED,
+                B::DigestMismatch | B::Changed => CANNOT_OPEN,
+                B::Io(_) => IO,
+                _ => OTHER,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<fieldcrypt_files::Error>() {
+            return match e {
+                fieldcrypt_files::Error::Stream(core) => for_core(core),
+                fieldcrypt_files::Error::Io(_) => IO,
+            };
+        }
         if cause.downcast_ref::<fieldcrypt::ParseError>().is_some() {
             return MALFORMED;
         }

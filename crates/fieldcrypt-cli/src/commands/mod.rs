@@ -1,8 +1,10 @@
 //! One function per command.
 
 pub(crate) mod audit;
+mod backup;
 mod bench;
 pub(crate) mod check;
+mod files;
 mod import;
 mod keyring;
 pub(crate) mod migrate;
@@ -11,7 +13,7 @@ mod walkthrough;
 
 use anyhow::Result;
 
-use crate::cli::{AuditCommand, Cli, Command, ImportCommand};
+use crate::cli::{AuditCommand, Cli, Command, FileCommand, ImportCommand};
 
 pub(crate) fn run(cli: Cli) -> Result<()> {
     match cli.command {
@@ -33,5 +35,9 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Import(ImportCommand::Django(args)) => import::django(&args),
         Command::Doctor(args) => migrate::doctor(&args),
         Command::Audit(AuditCommand::Verify(args)) => audit::verify(&args),
+        Command::File(FileCommand::Seal(args)) => files::seal(&args),
+        Command::File(FileCommand::Open(args)) => files::open(&args),
+        Command::Backup(args) => backup::backup(&args),
+        Command::Restore(args) => backup::restore(&args),
     }
 }
