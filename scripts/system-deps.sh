@@ -5,11 +5,13 @@
 #   chromium        the admin page's browser test (driven by playwright-core)
 #   testssl.sh      the TLS scan of fieldcrypt-server's listener
 #   wrk             the server load benchmark (bench/server_load.sh; not run by the tests)
+#   postgresql-client, mariadb-client
+#                   pg_dump/pg_restore and mariadb-dump/mariadb for `fieldcrypt backup` and restore
 #
 #   bash scripts/system-deps.sh
 set -euo pipefail
 need=()
-for pkg in libmariadb-dev chromium testssl.sh wrk; do
+for pkg in libmariadb-dev chromium testssl.sh wrk postgresql-client mariadb-client; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [[ ${#need[@]} -eq 0 ]]; then

@@ -141,6 +141,10 @@ say "the fieldcrypt binary with the Vault and AWS KMS providers (against OpenBao
 cargo test -p fieldcrypt-cli --features vault,aws-kms --locked --test cli --test provider_settings -- --nocapture 2>&1 | grep -v '^test .* \.\.\. ok$'
 [[ "${PIPESTATUS[0]}" == 0 ]] || exit 1
 
+say "fieldcrypt-files with its tokio adapters (feature tokio)"
+cargo test -p fieldcrypt-files --features tokio --locked --test tokio_io 2>&1 | grep -v '^test .* \.\.\. ok$'
+[[ "${PIPESTATUS[0]}" == 0 ]] || exit 1
+
 say "fieldcrypt-server with the AWS KMS provider (against moto)"
 cargo test -p fieldcrypt-server --features aws-kms --locked --test kms -- --nocapture 2>&1 | grep -v '^test .* \.\.\. ok$'
 exit "${PIPESTATUS[0]}"

@@ -167,3 +167,49 @@ impl Database {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_and_the_password_stays_out_of_everything_printed() {
+        let db =
+            Database::parse("postgres://app:s%40cret%2Fpw@db.internal:6432/shop?sslmode=require")
+                .unwrap();
+        assert_eq!(db.kind(), Kind::Postgresql);
+        assert_eq!(db.password(), Some("s@cret/pw"));
+        assert_eq!(db.user(), "app");
+        assert_eq!(db.name(), "shop");
+        assert_eq!(db.location(), "db.internal:6432");
+        assert_eq!(
+            db.url_without_password(),
+            "postgres://app@db.internal:6432/shop?sslmode=require"
+        );
+        assert!(!format!("{db:?}").contains("cret"));
+
+        let db = Database::parse("mariadb://root@127.0.0.1/test").unwrap();
+        assert_eq!(
+            (db.kind(), db.port(), db.password()),
+            (Kind::Mariadb, None, None)
+        );
+
+        let db = Database::parse("sqlite:///var/lib/app/app.db?mode=rwc").unwrap();
+        assert_eq!(db.kind(), Kind::Sqlite);
+        assert_eq!(db.path(), std::path::Path::new("/var/lib/app/app.db"));
+        assert_eq!(
+            Database::parse("sqlite:data/app.db").unwrap().path(),
+            std::path::Path::new("data/app.db")
+        );
+
+        for bad in [
+            "sqlite::memory:",
+            "sqlite://",
+            "redis://x/0",
+            "postgres://host",
+            "not a url",
+        ] {
+            assert!(Database::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

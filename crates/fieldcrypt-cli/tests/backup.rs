@@ -4,6 +4,8 @@
 //! backup under a rotated-away key restores while the key is in the keyring and fails clearly
 //! once it is retired.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::path::Path;

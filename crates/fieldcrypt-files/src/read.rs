@@ -14,8 +14,11 @@ use crate::error::{read_full, to_io};
 pub struct OpenReader<R: Read> {
     inner: R,
     opener: StreamOpener,
-    /// The current chunk: sealed bytes while it is read, then its plaintext.
+    /// A sealed chunk plus one byte, always this long (never re-zeroed between chunks); after
+    /// opening, its first `len` bytes are the chunk's plaintext.
     buf: Zeroizing<Vec<u8>>,
+    /// The plaintext's length in `buf`.
+    len: usize,
     /// How much of the plaintext in `buf` was handed out.
     pos: usize,
     /// One byte read past a full chunk to learn whether another follows.
@@ -44,7 +47,8 @@ impl<R: Read> OpenReader<R> {
         Ok(Self {
             inner,
             opener,
-            buf: Zeroizing::new(Vec::with_capacity(capacity)),
+            buf: Zeroizing::new(vec![0u8; capacity]),
+            len: 0,
             pos: 0,
             carry: None,
             failed: false,
@@ -58,7 +62,7 @@ impl<R: Read> OpenReader<R> {
 
     /// Whether the last chunk was read: the whole stream is authenticated.
     pub fn finished(&self) -> bool {
-        self.opener.finished() && self.pos == self.buf.len()
+        self.opener.finished() && self.pos == self.len
     }
 
     /// Returns the inner reader.
@@ -69,27 +73,33 @@ impl<R: Read> OpenReader<R> {
     /// Reads and opens the next chunk into `buf`.
     fn next_chunk(&mut self) -> io::Result<()> {
         let full = self.opener.sealed_chunk_len();
-        self.buf.clear();
+        self.len = 0;
         self.pos = 0;
-        self.buf.extend(self.carry.take());
-        let start = self.buf.len();
-        // One byte more than a full chunk tells whether another chunk follows.
-        self.buf.resize(full + 1, 0);
-        let got = start + read_full(&mut self.inner, &mut self.buf[start..])?;
-        self.buf.truncate(got);
-        let last = got <= full;
-        if !last {
-            self.carry = self.buf.pop();
+        let mut start = 0;
+        if let Some(byte) = self.carry.take() {
+            self.buf[0] = byte;
+            start = 1;
         }
-        self.opener
-            .open_next_in_place(&mut self.buf, last)
-            .map_err(to_io)
+        // One byte more than a full chunk tells whether another chunk follows.
+        let got = start + read_full(&mut self.inner, &mut self.buf[start..=full])?;
+        let last = got <= full;
+        let sealed_len = if last {
+            got
+        } else {
+            self.carry = Some(self.buf[full]);
+            full
+        };
+        self.len = self
+            .opener
+            .open_next_in_slice(&mut self.buf[..sealed_len], last)
+            .map_err(to_io)?;
+        Ok(())
     }
 }
 
 impl<R: Read> Read for OpenReader<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        while self.pos == self.buf.len() {
+        while self.pos == self.len {
             if self.failed {
                 return Err(to_io(fieldcrypt::Error::CannotOpen));
             }
@@ -101,7 +111,7 @@ impl<R: Read> Read for OpenReader<R> {
                 return Err(err);
             }
         }
-        let n = out.len().min(self.buf.len() - self.pos);
+        let n = out.len().min(self.len - self.pos);
         out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)

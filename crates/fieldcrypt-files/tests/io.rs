@@ -1,5 +1,7 @@
 //! The I/O adapters against the core's whole-stream functions, and every attack through them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 
 use fieldcrypt::stream::{STREAM_CHUNK_OVERHEAD, STREAM_HEADER_LEN, open_all, seal_all};

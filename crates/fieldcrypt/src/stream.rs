@@ -268,15 +268,24 @@ impl StreamOpener {
     /// [`StreamOpener::open_next`] without a copy: `buf` holds the sealed chunk and is left
     /// holding its plaintext, or empty when it does not open (never a partial plaintext).
     pub fn open_next_in_place(&mut self, buf: &mut Vec<u8>, last: bool) -> Result<(), Error> {
+        let n = self.open_next_in_slice(buf, last)?;
+        buf.truncate(n);
+        Ok(())
+    }
+
+    /// [`StreamOpener::open_next_in_place`] on a slice, for readers that keep one buffer of a
+    /// fixed size: returns the plaintext's length (at the start of `buf`); when the chunk does
+    /// not open, `buf` is wiped.
+    pub fn open_next_in_slice(&mut self, buf: &mut [u8], last: bool) -> Result<usize, Error> {
         if self.done {
             // Bytes after the last chunk.
-            buf.clear();
+            zeroize::Zeroize::zeroize(buf);
             return Err(Error::CannotOpen);
         }
-        self.open_at_in_place(self.next, buf, last)?;
+        let n = self.open_at_in_slice(self.next, buf, last)?;
         self.next += 1;
         self.done = last;
-        Ok(())
+        Ok(n)
     }
 
     /// Whether the last chunk has been opened: the stream is complete.
@@ -294,6 +303,20 @@ impl StreamOpener {
 
     /// [`StreamOpener::open_at`] in place, as [`StreamOpener::open_next_in_place`].
     pub fn open_at_in_place(&self, index: u64, buf: &mut Vec<u8>, last: bool) -> Result<(), Error> {
+        match self.open_at_in_slice(index, buf, last) {
+            Ok(n) => {
+                buf.truncate(n);
+                Ok(())
+            }
+            Err(e) => {
+                buf.clear();
+                Err(e)
+            }
+        }
+    }
+
+    /// [`StreamOpener::open_at`] on a slice, as [`StreamOpener::open_next_in_slice`].
+    pub fn open_at_in_slice(&self, index: u64, buf: &mut [u8], last: bool) -> Result<usize, Error> {
         let size = self.header.chunk_size as usize;
         let ok_len = if last {
             // The last chunk holds 1..=size bytes, or 0 only as chunk 0.
@@ -302,14 +325,11 @@ impl StreamOpener {
             buf.len() == size + GCM_TAG_LEN
         };
         if !ok_len {
-            buf.clear();
+            zeroize::Zeroize::zeroize(buf);
             return Err(Error::CannotOpen);
         }
         match self.gcm.open_in_place(&nonce(index, last), &[], buf) {
-            Ok(n) => {
-                buf.truncate(n);
-                Ok(())
-            }
+            Ok(n) => Ok(n),
             Err(_) => {
                 // The buffer may hold a decryption that did not verify: wipe it.
                 zeroize::Zeroize::zeroize(buf);
