@@ -49,7 +49,7 @@ start_services "$(dirname "$PY")" || missing "a test service (OpenBao or moto_se
 
 say "python package (crates/fieldcrypt-py, PyO3 + maturin, abi3): built into the venv, its pytest suite"
 PYPKG="$(bash scripts/python-package.sh | tail -n 1)"
-CI="${CI:-}" "$PYPKG" -m pytest -q -s crates/fieldcrypt-py/tests/test_core.py crates/fieldcrypt-py/tests/test_providers.py 2>&1 | grep -v '^$'
+CI="${CI:-}" "$PYPKG" -m pytest -q -s crates/fieldcrypt-py/tests/test_core.py crates/fieldcrypt-py/tests/test_providers.py crates/fieldcrypt-py/tests/test_files.py 2>&1 | grep -v '^$'
 [[ "${PIPESTATUS[0]}" == 0 ]] || exit 1
 
 say "fieldcrypt.django (Django 5.2 and 4.2 on SQLite, PostgreSQL, MariaDB); the wheel without a toolchain"

@@ -84,7 +84,7 @@ pub(crate) struct FileArgs {
     /// The output file (written whole or not at all); stdout when absent or `-`.
     #[arg(long, short)]
     pub(crate) out: Option<PathBuf>,
-    /// Bind the stream to where the file belongs: TABLE.COLUMN[:ROW]. Files that Django's
+    /// Bind the stream to where the file belongs: `TABLE.COLUMN[:ROW]`. Files that Django's
     /// EncryptedStorage stores use STORAGE.file:NAME (e.g. `uploads.file:scans/a.pdf`).
     #[arg(long)]
     pub(crate) context: Option<String>,

@@ -73,6 +73,11 @@ impl<R: Read + Seek> SeekableOpenReader<R> {
         self.opener.header()
     }
 
+    /// Returns the inner reader.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
     /// Opens chunk `index` into the cache (unless it is there).
     fn load(&mut self, index: u64) -> io::Result<()> {
         if self.cached.as_ref().is_some_and(|(i, _)| *i == index) {

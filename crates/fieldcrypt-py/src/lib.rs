@@ -12,6 +12,7 @@ mod keyring;
 mod legacy;
 mod opening;
 mod parallel;
+mod streams;
 
 use pyo3::prelude::*;
 
@@ -21,6 +22,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<keyring::Keyring>()?;
     m.add_class::<index::BlindIndex>()?;
     m.add_class::<legacy::LegacyReader>()?;
+    m.add_class::<streams::SealedReader>()?;
+    m.add_function(wrap_pyfunction!(streams::seal_path, m)?)?;
+    m.add_function(wrap_pyfunction!(streams::open_path, m)?)?;
+    m.add_function(wrap_pyfunction!(streams::seal_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(streams::open_stream, m)?)?;
     m.add_function(wrap_pyfunction!(index::plan, m)?)?;
     m.add_function(wrap_pyfunction!(is_envelope, m)?)?;
     m.add_function(wrap_pyfunction!(envelope_length, m)?)?;

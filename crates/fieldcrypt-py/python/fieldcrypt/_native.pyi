@@ -1,7 +1,8 @@
 """Type stubs of the native module (see ``fieldcrypt``)."""
 
 from os import PathLike
-from typing import Any, Literal, Mapping, Optional, Sequence, Union, final
+from types import TracebackType
+from typing import IO, Any, Literal, Mapping, Optional, Sequence, Union, final
 from uuid import UUID
 
 __all__ = [
@@ -15,11 +16,16 @@ __all__ = [
     "LegacyReader",
     "Malformed",
     "RetiredKey",
+    "SealedReader",
     "UnknownKey",
     "WrongType",
     "envelope_length",
     "is_envelope",
+    "open_path",
+    "open_stream",
     "plan",
+    "seal_path",
+    "seal_stream",
     "__version__",
 ]
 
@@ -190,3 +196,71 @@ class LegacyReader:
 def plan(rows: int, distinct: int, other_bits: int = 0) -> tuple[int, float, bool]: ...
 def is_envelope(stored: _Envelope) -> bool: ...
 def envelope_length(plaintext_bytes: int, *, text: bool) -> int: ...
+
+def seal_path(
+    keyring: Keyring,
+    source: _StrPath,
+    destination: _StrPath,
+    *,
+    table: Optional[str] = None,
+    column: Optional[str] = None,
+    row: Optional[_RowKey] = None,
+    chunk_size: int = 65536,
+) -> int: ...
+def open_path(
+    keyring: Keyring,
+    source: _StrPath,
+    destination: _StrPath,
+    *,
+    table: Optional[str] = None,
+    column: Optional[str] = None,
+    row: Optional[_RowKey] = None,
+) -> int: ...
+def seal_stream(
+    keyring: Keyring,
+    source: IO[bytes],
+    destination: IO[bytes],
+    *,
+    table: Optional[str] = None,
+    column: Optional[str] = None,
+    row: Optional[_RowKey] = None,
+    chunk_size: int = 65536,
+) -> int: ...
+def open_stream(
+    keyring: Keyring,
+    source: IO[bytes],
+    destination: IO[bytes],
+    *,
+    table: Optional[str] = None,
+    column: Optional[str] = None,
+    row: Optional[_RowKey] = None,
+) -> int: ...
+@final
+class SealedReader:
+    def __new__(
+        cls,
+        keyring: Keyring,
+        fileobj: IO[bytes],
+        *,
+        table: Optional[str] = None,
+        column: Optional[str] = None,
+        row: Optional[_RowKey] = None,
+    ) -> SealedReader: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def closed(self) -> bool: ...
+    def read(self, size: int = -1) -> bytes: ...
+    def seek(self, offset: int, whence: int = 0) -> int: ...
+    def tell(self) -> int: ...
+    def readable(self) -> bool: ...
+    def seekable(self) -> bool: ...
+    def writable(self) -> bool: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> SealedReader: ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
