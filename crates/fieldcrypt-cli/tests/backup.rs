@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{fieldcrypt, text};
+use common::{command, fieldcrypt, text};
 
 const ROWS: i64 = 3000;
 const TABLES: [&str; 2] = ["patients", "visits"];
@@ -178,23 +178,20 @@ async fn postgresql_backup_verify_drop_restore_compare() {
     // holds sealed chunks; no backup file appears and the temporary one does not verify.
     db.exec("CREATE TABLE bulk AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS a, md5((g * 13)::text) AS b FROM generate_series(1, 600000) g").await;
     let killed = dir.path().join("killed.fcbk");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fieldcrypt"))
-        .args([
+    let mut child = command(
+        dir.path(),
+        &[
             "backup",
             "--database-url",
             &url,
             "--out",
             killed.to_str().unwrap(),
-        ])
-        .env("FIELDCRYPT_KEYRING", dir.path().join("keyring.json"))
-        .env(
-            "FIELDCRYPT_MASTER_KEY",
-            dir.path().join("secret/master.key"),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
     let started = Instant::now();
     let partial = loop {
         let found = std::fs::read_dir(dir.path())
@@ -452,13 +449,7 @@ fn file_seal_and_open_round_trip_and_refuse_damage() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(!opened.exists(), "a cut stream left an output file");
     // Through pipes: stdin to stdout.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fieldcrypt"))
-        .args(["file", "seal"])
-        .env("FIELDCRYPT_KEYRING", dir.path().join("keyring.json"))
-        .env(
-            "FIELDCRYPT_MASTER_KEY",
-            dir.path().join("secret/master.key"),
-        )
+    let mut child = command(dir.path(), &["file", "seal"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -468,13 +459,7 @@ fn file_seal_and_open_round_trip_and_refuse_damage() {
         child.stdin.take().unwrap().write_all(b"piped").unwrap();
     }
     let sealed = child.wait_with_output().unwrap().stdout;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fieldcrypt"))
-        .args(["file", "open"])
-        .env("FIELDCRYPT_KEYRING", dir.path().join("keyring.json"))
-        .env(
-            "FIELDCRYPT_MASTER_KEY",
-            dir.path().join("secret/master.key"),
-        )
+    let mut child = command(dir.path(), &["file", "open"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

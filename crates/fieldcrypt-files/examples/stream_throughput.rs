@@ -36,6 +36,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(())
     });
 
+    // Raw AES-256-GCM as the least a streaming encryptor does: each 64 KiB chunk copied from the
+    // source into a buffer, sealed there, handed to the sink.
+    let mut chunk_buf = vec![0u8; chunk + 16];
+    let streamed_step: Step<'_> = Box::new(|| {
+        for (i, c) in data.chunks(chunk).enumerate() {
+            chunk_buf[..c.len()].copy_from_slice(c);
+            let mut n = [0u8; 12];
+            n[4..].copy_from_slice(&(i as u64).to_be_bytes());
+            let tag = key
+                .seal_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(n),
+                    Aad::empty(),
+                    &mut chunk_buf[..c.len()],
+                )
+                .map_err(|_| "seal")?;
+            chunk_buf[c.len()..c.len() + 16].copy_from_slice(tag.as_ref());
+            std::io::sink().write_all(&chunk_buf[..c.len() + 16])?;
+        }
+        Ok(())
+    });
+
     // SealWriter fed 1 MiB writes; the sealed bytes go where the raw baseline's go: nowhere
     // (io::sink), so both measure the encryption and what the adapter adds, not a destination.
     let seal_step: Step<'_> = Box::new(|| {
@@ -68,8 +89,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
 
     // Rounds interleave the three, best of five each: a noisy neighbour slows all alike.
-    let mut steps = [raw_step, seal_step, open_step];
-    let mut best = [f64::MAX; 3];
+    let mut steps = [raw_step, streamed_step, seal_step, open_step];
+    let mut best = [f64::MAX; 4];
     for _ in 0..5 {
         for (step, best) in steps.iter_mut().zip(best.iter_mut()) {
             let t = Instant::now();
@@ -77,7 +98,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             *best = best.min(t.elapsed().as_secs_f64());
         }
     }
-    let [raw, seal, open] = best;
+    let [raw, streamed, seal, open] = best;
 
     println!("stream throughput, {mib} MiB in memory, 64 KiB chunks, best of 5 interleaved rounds");
     println!(
@@ -85,14 +106,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         gb / raw
     );
     println!(
-        "  SealWriter                             {:>7.2} GB/s  ({:.0}% of raw)",
-        gb / seal,
-        100.0 * raw / seal
+        "  raw AES-256-GCM, streamed (copy, seal)  {:>7.2} GB/s  ({:.0}% of in place)",
+        gb / streamed,
+        100.0 * raw / streamed
     );
     println!(
-        "  OpenReader                             {:>7.2} GB/s  ({:.0}% of raw)",
+        "  SealWriter                             {:>7.2} GB/s  ({:.0}% of raw in place, {:.0}% of raw streamed)",
+        gb / seal,
+        100.0 * raw / seal,
+        100.0 * streamed / seal
+    );
+    println!(
+        "  OpenReader                             {:>7.2} GB/s  ({:.0}% of raw in place, {:.0}% of raw streamed)",
         gb / open,
-        100.0 * raw / open
+        100.0 * raw / open,
+        100.0 * streamed / open
     );
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! Errors: an I/O failure, or a stream that does not open (the core's typed error).
+//! Errors: an I/O failure, or a stream that does not open (the core's typed error); and the
+//! few steps every adapter shares.
 
 use std::io;
 
@@ -64,4 +65,26 @@ pub(crate) fn read_full(input: &mut impl io::Read, buf: &mut [u8]) -> io::Result
         }
     }
     Ok(filled)
+}
+
+/// The opener for the header bytes read from an input (fewer than a header when the input was
+/// shorter): not a stream, or a stream under another key or context, fails here.
+pub(crate) fn opener_for(
+    keyring: &fieldcrypt::Keyring,
+    context: Option<&fieldcrypt::Context>,
+    header: &[u8],
+) -> io::Result<fieldcrypt::StreamOpener> {
+    let header = fieldcrypt::StreamHeader::parse(header).map_err(|e| to_io(e.into()))?;
+    keyring.stream_opener(&header, context).map_err(to_io)
+}
+
+/// A sealer, and a buffer for one chunk and its tag.
+pub(crate) fn sealer_for(
+    keyring: &fieldcrypt::Keyring,
+    context: Option<&fieldcrypt::Context>,
+    chunk_size: u32,
+) -> io::Result<(fieldcrypt::StreamSealer, zeroize::Zeroizing<Vec<u8>>)> {
+    let sealer = keyring.stream_sealer(context, chunk_size).map_err(to_io)?;
+    let buf = Vec::with_capacity(chunk_size as usize + fieldcrypt::stream::STREAM_CHUNK_OVERHEAD);
+    Ok((sealer, zeroize::Zeroizing::new(buf)))
 }

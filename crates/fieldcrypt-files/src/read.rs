@@ -6,7 +6,7 @@ use fieldcrypt::stream::{STREAM_HEADER_LEN, StreamOpener};
 use fieldcrypt::{Context, Keyring, StreamHeader};
 use zeroize::Zeroizing;
 
-use crate::error::{read_full, to_io};
+use crate::error::{opener_for, read_full, to_io};
 
 /// Opens a stream read from `inner`, a chunk at a time, in order. A chunk's plaintext is
 /// released only after the chunk is authenticated; the end of the input is accepted only after
@@ -41,8 +41,7 @@ impl<R: Read> OpenReader<R> {
     pub fn new(keyring: &Keyring, context: Option<&Context>, mut inner: R) -> io::Result<Self> {
         let mut header = [0u8; STREAM_HEADER_LEN];
         let got = read_full(&mut inner, &mut header)?;
-        let header = StreamHeader::parse(&header[..got]).map_err(|e| to_io(e.into()))?;
-        let opener = keyring.stream_opener(&header, context).map_err(to_io)?;
+        let opener = opener_for(keyring, context, &header[..got])?;
         let capacity = opener.sealed_chunk_len() + 1;
         Ok(Self {
             inner,
@@ -72,29 +71,44 @@ impl<R: Read> OpenReader<R> {
 
     /// Reads and opens the next chunk into `buf`.
     fn next_chunk(&mut self) -> io::Result<()> {
-        let full = self.opener.sealed_chunk_len();
         self.len = 0;
         self.pos = 0;
-        let mut start = 0;
-        if let Some(byte) = self.carry.take() {
-            self.buf[0] = byte;
-            start = 1;
-        }
-        // One byte more than a full chunk tells whether another chunk follows.
-        let got = start + read_full(&mut self.inner, &mut self.buf[start..=full])?;
-        let last = got <= full;
-        let sealed_len = if last {
-            got
-        } else {
-            self.carry = Some(self.buf[full]);
-            full
-        };
-        self.len = self
-            .opener
-            .open_next_in_slice(&mut self.buf[..sealed_len], last)
-            .map_err(to_io)?;
+        self.len = read_chunk(
+            &mut self.inner,
+            &mut self.opener,
+            &mut self.carry,
+            &mut self.buf,
+        )?;
         Ok(())
     }
+}
+
+/// Reads the next sealed chunk into `buf` (at least a sealed chunk plus one byte long) and
+/// opens it there; returns the plaintext's length, at the start of `buf`.
+fn read_chunk(
+    inner: &mut impl Read,
+    opener: &mut StreamOpener,
+    carry: &mut Option<u8>,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    let full = opener.sealed_chunk_len();
+    let mut start = 0;
+    if let Some(byte) = carry.take() {
+        buf[0] = byte;
+        start = 1;
+    }
+    // One byte more than a full chunk tells whether another chunk follows.
+    let got = start + read_full(inner, &mut buf[start..=full])?;
+    let last = got <= full;
+    let sealed_len = if last {
+        got
+    } else {
+        *carry = Some(buf[full]);
+        full
+    };
+    opener
+        .open_next_in_slice(&mut buf[..sealed_len], last)
+        .map_err(to_io)
 }
 
 impl<R: Read> Read for OpenReader<R> {
@@ -105,6 +119,12 @@ impl<R: Read> Read for OpenReader<R> {
             }
             if self.opener.finished() || out.is_empty() {
                 return Ok(0);
+            }
+            if out.len() > self.opener.sealed_chunk_len() {
+                // Room for a whole sealed chunk: read and open it in the caller's buffer, one
+                // copy fewer. A chunk that does not open leaves that buffer wiped.
+                return read_chunk(&mut self.inner, &mut self.opener, &mut self.carry, out)
+                    .inspect_err(|_| self.failed = true);
             }
             if let Err(err) = self.next_chunk() {
                 self.failed = true;

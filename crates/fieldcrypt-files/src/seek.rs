@@ -6,7 +6,7 @@ use fieldcrypt::stream::{STREAM_CHUNK_OVERHEAD, STREAM_HEADER_LEN, StreamOpener}
 use fieldcrypt::{Context, Keyring, StreamHeader};
 use zeroize::Zeroizing;
 
-use crate::error::{read_full, to_io};
+use crate::error::{opener_for, read_full, to_io};
 
 /// A sealed stream on a `Read + Seek` input (a file, an object store's ranged body), read as a
 /// plaintext `Read + Seek`: reading a range opens only the chunks it covers. The plaintext
@@ -41,8 +41,7 @@ impl<R: Read + Seek> SeekableOpenReader<R> {
         inner.seek(SeekFrom::Start(0))?;
         let mut header = [0u8; STREAM_HEADER_LEN];
         let got = read_full(&mut inner, &mut header)?;
-        let header = StreamHeader::parse(&header[..got]).map_err(|e| to_io(e.into()))?;
-        let opener = keyring.stream_opener(&header, context).map_err(to_io)?;
+        let opener = opener_for(keyring, context, &header[..got])?;
         let body = total.saturating_sub(STREAM_HEADER_LEN as u64);
         let full = opener.sealed_chunk_len() as u64;
         // Every chunk but the last is full; the last holds at least its tag.

@@ -4,12 +4,12 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll, ready};
 
-use fieldcrypt::stream::{STREAM_CHUNK_OVERHEAD, STREAM_HEADER_LEN, StreamOpener, StreamSealer};
+use fieldcrypt::stream::{STREAM_HEADER_LEN, StreamOpener, StreamSealer};
 use fieldcrypt::{Context, Keyring, StreamHeader};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, ReadBuf};
 use zeroize::Zeroizing;
 
-use crate::error::to_io;
+use crate::error::{opener_for, sealer_for, to_io};
 
 /// [`crate::SealWriter`] over an `AsyncWrite`. `shutdown()` (e.g.
 /// `AsyncWriteExt::shutdown`) seals the last chunk; a writer dropped before it leaves a stream
@@ -42,14 +42,12 @@ impl<W: AsyncWrite + Unpin> AsyncSealWriter<W> {
         chunk_size: u32,
         inner: W,
     ) -> io::Result<Self> {
-        let sealer = keyring.stream_sealer(context, chunk_size).map_err(to_io)?;
+        let (sealer, plain) = sealer_for(keyring, context, chunk_size)?;
         let out = sealer.header().to_bytes().to_vec();
         Ok(Self {
             inner,
             sealer: Some(sealer),
-            plain: Zeroizing::new(Vec::with_capacity(
-                chunk_size as usize + STREAM_CHUNK_OVERHEAD,
-            )),
+            plain,
             out,
             out_pos: 0,
             chunk_size: chunk_size as usize,
@@ -162,8 +160,7 @@ impl<R: AsyncRead + Unpin> AsyncOpenReader<R> {
             }
             got += n;
         }
-        let header = StreamHeader::parse(&header[..got]).map_err(|e| to_io(e.into()))?;
-        let opener = keyring.stream_opener(&header, context).map_err(to_io)?;
+        let opener = opener_for(keyring, context, &header[..got])?;
         let capacity = opener.sealed_chunk_len() + 1;
         Ok(Self {
             inner,

@@ -2,11 +2,11 @@
 
 use std::io::{self, Write};
 
-use fieldcrypt::stream::{STREAM_CHUNK_OVERHEAD, StreamSealer};
+use fieldcrypt::stream::StreamSealer;
 use fieldcrypt::{Context, Keyring};
 use zeroize::Zeroizing;
 
-use crate::error::to_io;
+use crate::error::{sealer_for, to_io};
 
 /// Seals what is written into a stream written to `inner`. Holds one chunk of plaintext at a
 /// time. Call [`SealWriter::finish`] at the end: a writer dropped without it leaves a stream
@@ -48,12 +48,10 @@ impl<W: Write> SealWriter<W> {
         chunk_size: u32,
         inner: W,
     ) -> io::Result<Self> {
-        let sealer = keyring.stream_sealer(context, chunk_size).map_err(to_io)?;
+        let (sealer, buf) = sealer_for(keyring, context, chunk_size)?;
         Ok(Self {
             inner,
-            buf: Zeroizing::new(Vec::with_capacity(
-                chunk_size as usize + STREAM_CHUNK_OVERHEAD,
-            )),
+            buf,
             sealer: Some(sealer),
             header_written: false,
         })

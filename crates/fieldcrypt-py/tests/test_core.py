@@ -14,6 +14,7 @@ import struct
 import subprocess
 from decimal import Decimal
 from pathlib import Path
+from typing import Dict, Tuple
 from uuid import UUID
 
 import pytest
@@ -197,27 +198,15 @@ def test_the_published_envelope_vectors_open_here() -> None:
     print(f"vectors: {opened} envelopes opened from Python")
 
 
-def _cli() -> Path:
-    return ROOT / "target/debug/fieldcrypt"
-
-
-def test_values_cross_between_the_cli_and_python(tmp_path: Path) -> None:
-    if not _cli().exists():
-        message = f"no fieldcrypt binary at {_cli()} (cargo build -p fieldcrypt-cli)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(f"SKIPPED, MISSING: {message}")
-    env = dict(os.environ, FIELDCRYPT_KEYRING=str(tmp_path / "keyring.json"),
-               FIELDCRYPT_MASTER_KEY=str(tmp_path / "keys/master.key"))
-    subprocess.run([_cli(), "keyring", "init"], env=env, check=True, capture_output=True)
-    ring = Keyring.open_local(tmp_path / "keyring.json", tmp_path / "keys/master.key")
+def test_values_cross_between_the_cli_and_python(cli: Tuple[Path, Dict[str, str], Keyring]) -> None:
+    fc, env, ring = cli
     # The CLI seals, Python opens.
-    out = subprocess.run([_cli(), "seal", "--context", "customers.visits:7", "--type", "int"],
+    out = subprocess.run([fc, "seal", "--context", "customers.visits:7", "--type", "int"],
                          input=b"42", env=env, check=True, capture_output=True)
     assert ring.open("customers", "visits", out.stdout.decode().strip(), row=7) == 42
     # Python seals, the CLI opens.
     sealed = ring.seal("customers", "email", "ann@example.org", text=True)
-    out = subprocess.run([_cli(), "open", "--context", "customers.email"],
+    out = subprocess.run([fc, "open", "--context", "customers.email"],
                          input=sealed.encode(), env=env, check=True, capture_output=True)
     assert out.stdout.decode().strip() == "ann@example.org"
 

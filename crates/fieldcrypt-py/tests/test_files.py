@@ -10,13 +10,13 @@ import io
 import os
 import subprocess
 from pathlib import Path
+from typing import Dict, Tuple
 
 import pytest
 
 import fieldcrypt
 from fieldcrypt import CannotOpen, InvalidValue, Keyring, Malformed, SealedReader
 
-ROOT = Path(__file__).resolve().parents[3]
 CHUNK = 1024
 HEADER = 76
 SEALED_CHUNK = CHUNK + 16
@@ -136,31 +136,21 @@ def test_sealed_reader_reads_ranges(keyring: Keyring) -> None:
         assert r.read(100) == plain[:100]
 
 
-def _cli() -> Path:
-    return ROOT / "target/debug/fieldcrypt"
-
-
-def test_files_cross_between_the_cli_and_python(tmp_path: Path) -> None:
-    if not _cli().exists():
-        message = f"no fieldcrypt binary at {_cli()} (cargo build -p fieldcrypt-cli)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(f"SKIPPED, MISSING: {message}")
-    env = dict(os.environ, FIELDCRYPT_KEYRING=str(tmp_path / "keyring.json"),
-               FIELDCRYPT_MASTER_KEY=str(tmp_path / "keys/master.key"))
-    subprocess.run([_cli(), "keyring", "init"], env=env, check=True, capture_output=True)
-    ring = Keyring.open_local(tmp_path / "keyring.json", tmp_path / "keys/master.key")
+def test_files_cross_between_the_cli_and_python(
+    tmp_path: Path, cli: Tuple[Path, Dict[str, str], Keyring]
+) -> None:
+    fc, env, ring = cli
     plain = os.urandom(200_000)
     (tmp_path / "a.bin").write_bytes(plain)
     # The CLI seals, Python opens (the CLI's --context uploads.file:NAME is file_context).
-    subprocess.run([_cli(), "file", "seal", str(tmp_path / "a.bin"), "--out", str(tmp_path / "a.fcs"),
+    subprocess.run([fc, "file", "seal", str(tmp_path / "a.bin"), "--out", str(tmp_path / "a.fcs"),
                     "--context", "uploads.file:scans/passport.pdf"], env=env, check=True, capture_output=True)
     out = io.BytesIO()
     fieldcrypt.open_file(ring, tmp_path / "a.fcs", out, context=CTX)
     assert out.getvalue() == plain
     # Python seals, the CLI opens.
     fieldcrypt.seal_file(ring, tmp_path / "a.bin", tmp_path / "b.fcs", context=CTX)
-    done = subprocess.run([_cli(), "file", "open", str(tmp_path / "b.fcs"),
+    done = subprocess.run([fc, "file", "open", str(tmp_path / "b.fcs"),
                            "--context", "uploads.file:scans/passport.pdf"], env=env, capture_output=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout == plain

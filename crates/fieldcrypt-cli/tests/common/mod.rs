@@ -4,14 +4,18 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The `fieldcrypt` binary with the keyring and master key in `dir`, to spawn.
+pub(crate) fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fieldcrypt"));
+    cmd.args(args)
+        .env("FIELDCRYPT_KEYRING", dir.join("keyring.json"))
+        .env("FIELDCRYPT_MASTER_KEY", dir.join("secret/master.key"));
+    cmd
+}
+
 /// Runs the `fieldcrypt` binary with the keyring and master key in `dir`.
 pub(crate) fn fieldcrypt(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fieldcrypt"))
-        .args(args)
-        .env("FIELDCRYPT_KEYRING", dir.join("keyring.json"))
-        .env("FIELDCRYPT_MASTER_KEY", dir.join("secret/master.key"))
-        .output()
-        .unwrap()
+    command(dir, args).output().unwrap()
 }
 
 /// Output bytes as text, for messages.
