@@ -63,37 +63,21 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64);
 /// The stream's chunk size for backups: 1 MiB, the largest, for the least overhead.
 pub const BACKUP_CHUNK_SIZE: u32 = fieldcrypt::stream::MAX_CHUNK_SIZE;
 
-/// Backs `database` up into `out`, sealed under the keyring's primary key.
+/// Backs `database` up into the file `out` (written whole or not at all), sealed under the
+/// keyring's primary key.
 pub fn backup(
     keyring: &Keyring,
     database: &Database,
     out: &Path,
     progress: Progress<'_>,
 ) -> Result<Summary, Error> {
-    let context = backup_context();
     let (manifest, trailer) = write_atomically(out, |file| {
-        let sealed = SealWriter::with_chunk_size(
+        backup_to_writer(
             keyring,
-            Some(&context),
-            BACKUP_CHUNK_SIZE,
+            database,
             BufWriter::with_capacity(1 << 20, file),
-        )?;
-        let key_id = sealed.header().map(|h| h.key_id.get()).unwrap_or_default();
-        let manifest = Manifest::new(database, key_id)?;
-        let mut writer = ContainerWriter::new(sealed, &manifest)?;
-        let mut counted = Counting {
-            inner: &mut writer,
-            bytes: 0,
             progress,
-        };
-        match database.kind() {
-            Kind::Sqlite => sqlite::dump(database, &mut counted)?,
-            _ => process::dump(database, &mut counted)?,
-        }
-        let (sealed, trailer) = writer.finish()?;
-        let mut buffered = sealed.finish()?;
-        buffered.flush()?;
-        Ok::<_, Error>((manifest, trailer))
+        )
     })?;
     let file_bytes = std::fs::metadata(out)?.len();
     Ok(Summary {
@@ -101,6 +85,35 @@ pub fn backup(
         trailer,
         file_bytes,
     })
+}
+
+/// Backs `database` up into any writer (a pipe to off-site storage, say). Unlike [`backup`],
+/// a failure half-way leaves what was written so far in `out`: a stream without its last
+/// chunk, which never verifies, but the reader of a pipe must wait for the exit status.
+pub fn backup_to_writer<W: Write>(
+    keyring: &Keyring,
+    database: &Database,
+    out: W,
+    progress: Progress<'_>,
+) -> Result<(Manifest, Trailer), Error> {
+    let context = backup_context();
+    let sealed = SealWriter::with_chunk_size(keyring, Some(&context), BACKUP_CHUNK_SIZE, out)?;
+    let key_id = sealed.header().map(|h| h.key_id.get()).unwrap_or_default();
+    let manifest = Manifest::new(database, key_id)?;
+    let mut writer = ContainerWriter::new(sealed, &manifest)?;
+    let mut counted = Counting {
+        inner: &mut writer,
+        bytes: 0,
+        progress,
+    };
+    match database.kind() {
+        Kind::Sqlite => sqlite::dump(database, &mut counted)?,
+        _ => process::dump(database, &mut counted)?,
+    }
+    let (sealed, trailer) = writer.finish()?;
+    let mut out = sealed.finish()?;
+    out.flush()?;
+    Ok((manifest, trailer))
 }
 
 /// Authenticates every chunk of the backup at `path`, its manifest and the dump's length and

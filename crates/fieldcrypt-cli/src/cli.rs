@@ -107,7 +107,8 @@ pub(crate) struct BackupArgs {
     /// passed to the dump tool through its environment, never its command line.
     #[arg(long, env = "DATABASE_URL")]
     pub(crate) database_url: Option<String>,
-    /// The backup file to write (whole or not at all).
+    /// The backup file to write (whole or not at all), or `-` for stdout (a pipe to off-site
+    /// storage; a failed run then exits non-zero and leaves a stream that never verifies).
     #[arg(long)]
     pub(crate) out: Option<PathBuf>,
     /// Print the summary as JSON.

@@ -353,6 +353,28 @@ async fn sqlite_backup_restore_and_key_rotation() {
     let out = fieldcrypt(dir.path(), &["backup", "verify", newer.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
+    // To stdout (a pipe): the same backup, which verifies once written to a file.
+    let piped = command(
+        dir.path(),
+        &["backup", "--database-url", &url, "--out", "-"],
+    )
+    .output()
+    .unwrap();
+    assert!(piped.status.success(), "{}", text(&piped.stderr));
+    let piped_file = dir.path().join("piped.fcbk");
+    std::fs::write(&piped_file, &piped.stdout).unwrap();
+    let out = fieldcrypt(
+        dir.path(),
+        &["backup", "verify", piped_file.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !piped
+            .stdout
+            .windows(canary.len())
+            .any(|w| w == canary.as_bytes())
+    );
+
     // Damage: a flipped byte, a cut at a chunk boundary, a sealed file passed as a backup.
     let mut bytes = std::fs::read(&newer).unwrap();
     let middle = bytes.len() / 2;

@@ -123,6 +123,23 @@ pub(crate) fn backup(args: &BackupArgs) -> Result<()> {
     };
     let database = Database::parse(url)?;
     let mut progress = ByteProgress::new("backing up", None);
+    if out.as_os_str() == "-" {
+        if std::io::stdout().is_terminal() {
+            bail!("refusing to write a backup to a terminal; use --out FILE or a pipe");
+        }
+        let stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+        let result =
+            fieldcrypt_backup::backup_to_writer(loaded.keyring(), &database, stdout, &mut |b| {
+                progress.update(b)
+            });
+        progress.finish();
+        let (manifest, trailer) = result.context("backing up to stdout")?;
+        eprintln!(
+            "backed up {} database {:?}: dump {} bytes under key {} to stdout",
+            manifest.database, manifest.name, trailer.dump_bytes, manifest.key_id
+        );
+        return Ok(());
+    }
     let summary = fieldcrypt_backup::backup(loaded.keyring(), &database, out, &mut |b| {
         progress.update(b)
     });
