@@ -79,6 +79,13 @@ def test_filesystem_storage(tmp_path: Path) -> None:
     )
     exercise(configured, lambda name: (tmp_path / "configured" / name).read_bytes())
 
+    # With base_url (the app's view that opens files), url() points there, never at the sealed
+    # bytes; path() stays refused.
+    served = EncryptedStorage(storage=inner, namespace="uploads", base_url="/files")
+    assert served.url("scans/a b.pdf") == "/files/scans/a%20b.pdf"
+    with pytest.raises(NotImplementedError):
+        served.path("scans/a.pdf")
+
 
 @pytest.fixture
 def s3() -> Iterator[Any]:

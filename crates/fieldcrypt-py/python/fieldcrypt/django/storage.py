@@ -21,9 +21,13 @@ of a large file in S3 costs a chunk, not the file. ::
         "staticfiles": {...},
     }
 
-What the inner storage holds is sealed bytes, so ``url()`` and ``path()`` are refused: a link
-or a path to ciphertext serves nobody, and a path handed to code that expects the file would
-give it ciphertext. Serve files through a view that opens them (``storage.open(name)``).
+What the inner storage holds is sealed bytes, so neither the inner storage's URLs nor its paths
+are handed out: a link to ciphertext serves nobody, and a path handed to code that expects the
+file would give it ciphertext. Serve files through a view of yours that checks who may read them
+and streams ``storage.open(name)``, and give its prefix as ``base_url`` (``url()`` then returns
+``base_url`` + the name, as FileSystemStorage does with MEDIA_URL; Django's admin file widgets
+need a ``url()``). Without ``base_url``, ``url()`` raises ``NotImplementedError``, and ``path()``
+always does.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import IO, Any, List, Mapping, Optional, Tuple, Union
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage
 from django.utils.deconstruct import deconstructible
+from django.utils.encoding import filepath_to_uri
 from django.utils.module_loading import import_string
 
 from fieldcrypt import DEFAULT_CHUNK_SIZE, InvalidValue, Keyring, SealedReader
@@ -83,7 +88,8 @@ class EncryptedStorage(Storage):
 
     ``namespace`` names the storage in every file's context (default ``"storage"``): two
     storages with different namespaces cannot swap files. ``keyring`` defaults to the
-    ``FIELDCRYPT`` setting's."""
+    ``FIELDCRYPT`` setting's. ``base_url``: the prefix of your view that serves opened files
+    (see the module's documentation)."""
 
     def __init__(
         self,
@@ -91,6 +97,7 @@ class EncryptedStorage(Storage):
         namespace: str = "storage",
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         keyring: Optional[Keyring] = None,
+        base_url: Optional[str] = None,
     ) -> None:
         if not namespace:
             raise InvalidValue("EncryptedStorage needs a non-empty namespace")
@@ -98,6 +105,9 @@ class EncryptedStorage(Storage):
         self.namespace = namespace
         self.chunk_size = chunk_size
         self._keyring = keyring
+        if base_url is not None and not base_url.endswith("/"):
+            base_url += "/"
+        self.base_url = base_url
 
     def _context(self, name: str) -> Tuple[str, str, str]:
         return (self.namespace, "file", name)
@@ -154,9 +164,12 @@ class EncryptedStorage(Storage):
     # Refused: they would hand out ciphertext.
 
     def url(self, name: Optional[str]) -> str:
-        raise NotImplementedError(
-            "EncryptedStorage holds sealed bytes: serve files through a view that opens them"
-        )
+        if self.base_url is None:
+            raise NotImplementedError(
+                "EncryptedStorage holds sealed bytes: serve files through a view that opens "
+                "them, and give its prefix as base_url"
+            )
+        return self.base_url + str(filepath_to_uri(name or "")).lstrip("/")
 
     def path(self, name: str) -> str:
         raise NotImplementedError(
