@@ -511,7 +511,9 @@ impl ReadThrough {
     /// Opens `stored`: as an envelope with `keyring` and `context` when it parses as one, else
     /// with the legacy reader. A legacy binary value that happens to parse as an envelope and
     /// does not open is tried as legacy too, but never as passthrough plaintext: an envelope
-    /// that does not open (wrong key or context, altered, retired key) is that error.
+    /// that does not open (wrong key or context, altered, retired key) is that error. So is an
+    /// envelope whose header is whole but whose body no longer parses (altered base64, cut
+    /// short): it is never taken for plaintext.
     pub fn open(
         &self,
         keyring: &Keyring,
@@ -527,9 +529,46 @@ impl ReadThrough {
                 },
             };
         }
+        if let Err(damage) = envelope_with_whole_header(stored) {
+            return match self.legacy.read_as(stored, false) {
+                Ok(value) => Ok((value, Source::Legacy(self.legacy.flavor))),
+                Err(_) => Err(fieldcrypt::Error::Malformed(damage).into()),
+            };
+        }
         Ok((
             self.legacy.read(stored)?,
             Source::Legacy(self.legacy.flavor),
         ))
+    }
+}
+
+/// `Err(why it does not parse)` when `stored` does not parse as an envelope but starts with a
+/// whole envelope header: the text form's `fc`, version, suite letter, key id and `.`, or the
+/// binary form's magic, version and a known suite. Such a value is a damaged envelope, not
+/// plaintext; anything else is `Ok(())`.
+fn envelope_with_whole_header(stored: &[u8]) -> Result<(), fieldcrypt::ParseError> {
+    use fieldcrypt::envelope::{MAGIC, TEXT_PREFIX, VERSION};
+    let Err(damage) = Envelope::parse(stored) else {
+        return Ok(());
+    };
+    let text_header = stored
+        .strip_prefix(TEXT_PREFIX.as_bytes())
+        .and_then(|rest| match rest {
+            [version, letter, rest @ ..]
+                if *version == b'0' + VERSION
+                    && fieldcrypt::Suite::from_letter(*letter).is_some() =>
+            {
+                let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+                Some(digits > 0 && rest.get(digits) == Some(&b'.'))
+            }
+            _ => None,
+        })
+        .unwrap_or(false);
+    let binary_header = matches!(stored, [MAGIC, VERSION, suite, _, _, _, _, ..]
+        if fieldcrypt::Suite::from_id(*suite).is_some());
+    if text_header || binary_header {
+        Err(damage)
+    } else {
+        Ok(())
     }
 }

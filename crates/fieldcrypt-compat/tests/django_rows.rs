@@ -649,3 +649,64 @@ fn read_through_opens_either_format_and_says_which() {
         )
     );
 }
+
+/// An envelope damaged past its whole header never passes for plaintext, whatever the damage:
+/// a non-canonical last base64 character (what a random one-character edit gives one time in
+/// sixteen, which once made `read_through_opens_either_format_and_says_which` fail), a cut,
+/// a body of garbage; in the text and the binary form. Plaintext that merely starts with "fc"
+/// still passes through.
+#[test]
+fn a_damaged_envelope_is_never_read_as_plaintext() {
+    use fieldcrypt::{Context, Keyring, Suite};
+    use fieldcrypt_compat::{ReadThrough, ReadThroughError, Source};
+    let keyring = Keyring::generate(Suite::KcXaes256Gcm).unwrap();
+    let read = ReadThrough::new(
+        LegacyReader::new(
+            Flavor::EncryptedModelFields,
+            FieldKind::Text,
+            &settings_of(&vectors()),
+            ReadOptions {
+                plaintext_passthrough: true,
+                ..ReadOptions::default()
+            },
+        )
+        .unwrap(),
+    );
+    let context = Context::new("interop_app_emfrow", "text").unwrap();
+    let text = keyring.seal_text(&context, "ann@example.org").unwrap();
+    let binary = keyring.seal(&context, "ann@example.org").unwrap();
+    let mut damaged: Vec<Vec<u8>> = Vec::new();
+    // Every last character: some decode to other bytes, some are not canonical base64.
+    for c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
+        let mut t = text.clone().into_bytes();
+        *t.last_mut().unwrap() = *c;
+        if t != text.as_bytes() {
+            damaged.push(t);
+        }
+    }
+    damaged.push(text.as_bytes()[..text.len() - 7].to_vec());
+    damaged.push(format!("{}!!!", &text[..text.find('.').unwrap() + 1]).into_bytes());
+    damaged.push(binary[..binary.len() - 3].to_vec());
+    damaged.push(binary[..7].to_vec());
+    for value in &damaged {
+        let result = read.open(&keyring, &context, value);
+        assert!(
+            matches!(result, Err(ReadThroughError::Fieldcrypt(_))),
+            "{:?}: {:?}",
+            String::from_utf8_lossy(value),
+            result.map(|(_, source)| source)
+        );
+    }
+    for plain in [
+        "fc barcelona",
+        "fc1",
+        "fc1a",
+        "fc1a12",
+        "fc1zz.abc",
+        "fcc@example.org",
+    ] {
+        let (value, source) = read.open(&keyring, &context, plain.as_bytes()).unwrap();
+        assert_eq!(value, Value_::String(plain.to_owned()), "{plain}");
+        assert_eq!(source, Source::Legacy(Flavor::EncryptedModelFields));
+    }
+}
