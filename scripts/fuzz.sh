@@ -72,16 +72,33 @@ for s in seeds:
         f.write(s)
 PY
 mkdir -p target
-for target in envelope_parse open fernet django typed from_str keyring_document stream_open; do
-    echo "fuzz: $target for ${seconds}s"
-    log="target/fuzz-$target.log"
-    status=0
+targets=(envelope_parse open fernet django typed from_str keyring_document stream_open)
+# Built once, then run as many at a time as there are cores (each libFuzzer run is one thread).
+cargo fuzz build --sanitizer none >target/fuzz-build.log 2>&1 || { tail -n 30 target/fuzz-build.log >&2; exit 1; }
+run_one() {
+    local target="$1" log="target/fuzz-$1.log" status=0
     cargo fuzz run --sanitizer none "$target" -- -max_total_time="$seconds" -max_len=4096 >"$log" 2>&1 || status=$?
-    grep -E '^(Done|==|thread|SUMMARY|.*panicked|.*deadly signal)' "$log" || true
+    grep -E '^(Done|==|thread|SUMMARY|.*panicked|.*deadly signal)' "$log" | sed "s/^/fuzz: $target: /" || true
     if [[ "$status" != 0 ]]; then
         tail -n 30 "$log" >&2
         echo "fuzz: $target FAILED (exit $status); the crashing input is in fuzz/artifacts/$target/" >&2
-        exit 1
+        return 1
     fi
     echo "fuzz: $target ran ${seconds}s without a crash"
+}
+parallel="$(nproc 2>/dev/null || echo 1)"
+failed=0
+pids=()
+for target in "${targets[@]}"; do
+    echo "fuzz: $target for ${seconds}s"
+    run_one "$target" &
+    pids+=("$!")
+    if [[ "${#pids[@]}" -ge "$parallel" ]]; then
+        wait "${pids[0]}" || failed=1
+        pids=("${pids[@]:1}")
+    fi
 done
+for pid in "${pids[@]}"; do
+    wait "$pid" || failed=1
+done
+exit "$failed"

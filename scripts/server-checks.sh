@@ -31,20 +31,8 @@ for b in fieldcrypt-server fieldcrypt examples/dev_setup; do
     [[ -x "$BIN/$b" ]] || { echo "server-checks: $BIN/$b is not built (cargo build --workspace --all-targets)" >&2; exit 1; }
 done
 
-# The schemathesis venv, rebuilt when its requirements change.
+bash scripts/server-env.sh
 VENV="$REPO/.venv-server"
-REQ="$REPO/tools/server_checks/requirements.txt"
-want="$(sha256sum "$REQ" | cut -d' ' -f1)"
-if [[ ! -x "$VENV/bin/schemathesis" || "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$want" ]]; then
-    echo "server-checks: installing schemathesis into $VENV" >&2
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q -r "$REQ" >&2
-    echo "$want" >"$VENV/.requirements.sha256"
-fi
-# playwright-core, from the lock file; no browser download (Debian's Chromium is used).
-if [[ ! -d tools/server_checks/node_modules/playwright-core ]]; then
-    (cd tools/server_checks && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)
-fi
 
 WORK="$(mktemp -d)"
 SERVER_PID=""

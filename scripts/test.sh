@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-say() { printf '\n== %s\n' "$*"; }
+# Each step says when it began (minutes since the start), so a slow run shows where time went.
+say() { printf '\n== %s  [%dm%02ds]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 missing() {
     if [[ "${CI:-}" == "true" ]]; then
         echo "MISSING (fails under CI): $*" >&2
@@ -20,6 +21,18 @@ missing() {
 
 say "formatting"
 cargo fmt --all --check
+
+say "preparing Debian packages and the project venvs in the background (scripts/prepare.sh, log in target/prepare.log)"
+mkdir -p target
+bash scripts/prepare.sh >target/prepare.log 2>&1 &
+prepare_pid=$!
+prepare_done=""
+cleanup() {
+    [[ -n "$prepare_done" ]] || kill "$prepare_pid" 2>/dev/null || true
+    [[ -z "${demo_dir:-}" ]] || rm -rf "$demo_dir"
+    if declare -F stop_services >/dev/null; then stop_services || true; fi
+}
+trap cleanup EXIT
 
 say "build: workspace, tests, examples, benches"
 cargo build --workspace --all-targets --locked
@@ -37,6 +50,16 @@ if cargo tree -p fieldcrypt-cli -p fieldcrypt-sqlx -e normal --prefix none --loc
 fi
 echo "ok: $(cargo tree -p fieldcrypt-cli -e normal --prefix none --locked | sort -u | wc -l) crates, none of reqwest, hyper, aws-sdk"
 
+say "waiting for the background preparation"
+prepare_status=0
+wait "$prepare_pid" || prepare_status=$?
+prepare_done=1
+grep '^prepare:' target/prepare.log || true
+if [[ "$prepare_status" != 0 ]]; then
+    tail -n 40 target/prepare.log >&2
+    missing "the background preparation (scripts/prepare.sh exited $prepare_status; see above)"
+fi
+
 say "python venv (independent vector checker, Fernet baseline)"
 PY="$(bash scripts/python-env.sh | tail -n 1)"
 export FIELDCRYPT_TEST_PYTHON="$PY"  # pyca/cryptography for the Fernet interop test
@@ -44,12 +67,12 @@ export FIELDCRYPT_TEST_PYTHON="$PY"  # pyca/cryptography for the Fernet interop 
 say "services: OpenBao dev server and the moto KMS stand-in, from the venv"
 # shellcheck source=scripts/services.sh
 source scripts/services.sh
-trap stop_services EXIT
 start_services "$(dirname "$PY")" || missing "a test service (OpenBao or moto_server; see above)"
 
 say "python package (crates/fieldcrypt-py, PyO3 + maturin, abi3): built into the venv, its pytest suite"
-PYPKG="$(bash scripts/python-package.sh | tail -n 1)"
-CI="${CI:-}" "$PYPKG" -m pytest -q -s crates/fieldcrypt-py/tests/test_core.py crates/fieldcrypt-py/tests/test_providers.py crates/fieldcrypt-py/tests/test_files.py 2>&1 | grep -v '^$'
+# Unoptimised here (the same code; no second, release compilation of the AWS SDK for the wheel).
+PYPKG="$(FIELDCRYPT_WHEEL_PROFILE=debug bash scripts/python-package.sh | tail -n 1)"
+CI="${CI:-}" "$PYPKG" -m pytest -q -s crates/fieldcrypt-py/tests/test_core.py crates/fieldcrypt-py/tests/test_providers.py crates/fieldcrypt-py/tests/test_files.py crates/fieldcrypt-py/tests/test_fork.py 2>&1 | grep -v '^$'
 [[ "${PIPESTATUS[0]}" == 0 ]] || exit 1
 
 say "fieldcrypt.django (Django 5.2 and 4.2 on SQLite, PostgreSQL, MariaDB); the wheel without a toolchain"
@@ -80,7 +103,6 @@ fi
 
 say "the main job (examples/customers demo) on SQLite, PostgreSQL and MariaDB"
 demo_dir="$(mktemp -d)"
-trap 'rm -rf "$demo_dir"; stop_services' EXIT
 for url in "sqlite://$demo_dir/customers.db?mode=rwc" \
     "${FIELDCRYPT_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}" \
     "${FIELDCRYPT_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"; do

@@ -92,7 +92,7 @@ impl BlindIndex {
     /// [`BlindIndex::value`] of many values, with the GIL released.
     fn values(&self, py: Python<'_>, keyring: &Keyring, values: Vec<String>) -> PyResult<Vec<i64>> {
         let keyring = Arc::clone(&keyring.inner);
-        py.detach(|| crate::parallel::map(&values, |v| self.index.value(&keyring, v)))
+        py.detach(|| fieldcrypt::parallel::map(&values, |v| self.index.value(&keyring, v)))
             .map_err(from_core)
     }
 

@@ -370,15 +370,12 @@ impl Keyring {
         let values: Vec<Value> = values.iter().map(to_value).collect::<PyResult<_>>()?;
         let keyring = Arc::clone(&self.inner);
         let sealed = py.detach(move || -> Result<Vec<Vec<u8>>, fieldcrypt::Error> {
-            crate::parallel::map_with(&values, fieldcrypt::Sealer::new, |sealer, v| {
-                if text {
-                    sealer
-                        .seal_text(&keyring, &context, v)
-                        .map(String::into_bytes)
-                } else {
-                    sealer.seal(&keyring, &context, v)
-                }
-            })
+            if text {
+                let texts = keyring.seal_many_text(&context, &values)?;
+                Ok(texts.into_iter().map(String::into_bytes).collect())
+            } else {
+                keyring.seal_many(&context, &values)
+            }
         });
         let sealed = sealed.map_err(from_core)?;
         sealed
@@ -412,7 +409,7 @@ impl Keyring {
         let keyring = Arc::clone(&self.inner);
         let opened = py
             .detach(move || -> Result<Vec<Value>, fieldcrypt::Error> {
-                crate::parallel::map(&bytes, |b| keyring.open(&context, b))
+                keyring.open_many(&context, &bytes)
             })
             .map_err(from_core)?;
         opened

@@ -191,7 +191,9 @@ impl LegacyReader {
         let keyring = Arc::clone(&keyring.inner);
         let through = Arc::clone(&self.through);
         let opened = py
-            .detach(move || crate::parallel::map(&bytes, |b| through.open(&keyring, &context, b)))
+            .detach(move || {
+                fieldcrypt::parallel::map(&bytes, |b| through.open(&keyring, &context, b))
+            })
             .map_err(through_error)?;
         opened
             .into_iter()

@@ -11,7 +11,6 @@ mod index;
 mod keyring;
 mod legacy;
 mod opening;
-mod parallel;
 mod streams;
 
 use pyo3::prelude::*;

@@ -124,6 +124,7 @@ pub mod index;
 mod installed;
 pub mod keystore;
 pub mod migrating;
+pub mod rows;
 mod sealed;
 
 #[doc(hidden)]

@@ -15,7 +15,6 @@
 //! (five with the commitment) before GCM. This is the spec's own note on implementation, and
 //! it keeps the per-field cost near that of plain AES-GCM.
 
-use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::backend::{self, BLOCK_LEN, BlockCipher, GCM_NONCE_LEN, GCM_TAG_LEN, Gcm};
@@ -42,7 +41,7 @@ pub struct XaesKey {
 
 impl Drop for XaesKey {
     fn drop(&mut self) {
-        // The AES schedule zeroizes itself (aws-lc-rs); K1 is ours.
+        // The AES schedule zeroizes itself (the `aes` crate's `zeroize` feature); K1 is ours.
         self.k1.zeroize();
     }
 }
@@ -72,57 +71,59 @@ impl XaesKey {
     /// Prepares a key: expands the AES schedule and computes `K1 = dbl(AES_K(0^128))`.
     pub fn new(key: &[u8; KEY_LEN]) -> Self {
         let aes = backend::Aes256::new(key);
-        let mut l = [0u8; BLOCK_LEN];
+        let mut l = [[0u8; BLOCK_LEN]];
         aes.encrypt_blocks(&mut l);
-        let k1 = dbl(&l);
-        l.zeroize();
+        let k1 = dbl(&l[0]);
+        l[0].zeroize();
         Self { aes, k1 }
     }
 
     /// Runs the KDF: two CMAC blocks over `N[:12]` give the GCM key; with `commit`, two
     /// two-block CMACs over `"XCMT" || N || [0x00 0x01 0x00 i]` give the commitment.
     ///
-    /// Every first-round block goes through one ECB call (`M1 ^ K1`, `M2 ^ K1` and the commitment's
+    /// Every first-round block goes through one call (`M1 ^ K1`, `M2 ^ K1` and the commitment's
     /// shared first CMAC block `"XCMT" || N[:12]`), the commitment's last blocks through a second.
+    /// Blocks are XORed whole (as `u128`), not byte by byte: this runs twice per value.
     fn derive(&self, nonce: &[u8; NONCE_LEN], commit: bool) -> Derived {
-        let mut buf = [0u8; 3 * BLOCK_LEN];
-        for (i, block) in buf.chunks_exact_mut(BLOCK_LEN).take(2).enumerate() {
+        let k1 = u128::from_ne_bytes(self.k1);
+        let mut blocks = [[0u8; BLOCK_LEN]; 3];
+        for (i, block) in blocks.iter_mut().take(2).enumerate() {
             // M_i = [i]_16 || "X" || 0x00 || N[:12] (SP 800-108r1 counter mode: a 16-bit counter,
             // the label "X", a separator, the context), XORed with K1 as the last CMAC block.
-            block[0] = 0x00;
-            block[1] = (i + 1) as u8;
-            block[2] = b'X';
-            block[3] = 0x00;
+            block[..4].copy_from_slice(&[0x00, (i + 1) as u8, b'X', 0x00]);
             block[4..].copy_from_slice(&nonce[..12]);
-            xor_in_place(block, &self.k1);
+            *block = (u128::from_ne_bytes(*block) ^ k1).to_ne_bytes();
         }
         let first_round = if commit {
-            buf[32..36].copy_from_slice(b"XCMT");
-            buf[36..48].copy_from_slice(&nonce[..12]);
-            3 * BLOCK_LEN
+            blocks[2][..4].copy_from_slice(b"XCMT");
+            blocks[2][4..].copy_from_slice(&nonce[..12]);
+            3
         } else {
-            2 * BLOCK_LEN
+            2
         };
-        self.aes.encrypt_blocks(&mut buf[..first_round]);
+        self.aes.encrypt_blocks(&mut blocks[..first_round]);
         let mut derived = Derived {
             gcm_key: [0u8; 32],
             commitment: [0u8; COMMITMENT_LEN],
         };
-        derived.gcm_key.copy_from_slice(&buf[..32]);
+        derived.gcm_key[..16].copy_from_slice(&blocks[0]);
+        derived.gcm_key[16..].copy_from_slice(&blocks[1]);
         if commit {
             // W_i = (N[12:] || 0x00 0x01 0x00 i) ^ X1 ^ K1, the last block of a two-block CMAC
             // whose first block encrypted to X1.
-            let x1 = &buf[32..48];
-            let c = &mut derived.commitment;
-            for (i, block) in c.chunks_exact_mut(BLOCK_LEN).enumerate() {
+            let x1_k1 = u128::from_ne_bytes(blocks[2]) ^ k1;
+            let mut last = [[0u8; BLOCK_LEN]; 2];
+            for (i, block) in last.iter_mut().enumerate() {
                 block[..12].copy_from_slice(&nonce[12..]);
                 block[12..].copy_from_slice(&[0x00, 0x01, 0x00, (i + 1) as u8]);
-                xor_in_place(block, x1);
-                xor_in_place(block, &self.k1);
+                *block = (u128::from_ne_bytes(*block) ^ x1_k1).to_ne_bytes();
             }
-            self.aes.encrypt_blocks(c);
+            self.aes.encrypt_blocks(&mut last);
+            derived.commitment[..16].copy_from_slice(&last[0]);
+            derived.commitment[16..].copy_from_slice(&last[1]);
+            last.as_flattened_mut().zeroize();
         }
-        buf.zeroize();
+        blocks.as_flattened_mut().zeroize();
         derived
     }
 
@@ -157,7 +158,7 @@ impl XaesKey {
         }
         let derived = self.derive(nonce, commit);
         if let Some(expected) = commitment
-            && !bool::from(derived.commitment.ct_eq(expected))
+            && !backend::ct_eq(&derived.commitment, expected)
         {
             return Err(AeadError);
         }
@@ -171,12 +172,6 @@ fn gcm_nonce(nonce: &[u8; NONCE_LEN]) -> &[u8; GCM_NONCE_LEN] {
     // The last 12 bytes of the XAES nonce are the GCM nonce. The slice is exactly 12 bytes.
     #[allow(clippy::expect_used)]
     nonce[12..].try_into().expect("12 bytes")
-}
-
-fn xor_in_place(block: &mut [u8], mask: &[u8]) {
-    for (b, m) in block.iter_mut().zip(mask) {
-        *b ^= m;
-    }
 }
 
 /// Doubling in GF(2^128) as CMAC defines it (NIST SP 800-38B), in constant time.

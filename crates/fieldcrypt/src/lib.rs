@@ -32,12 +32,15 @@
 
 pub mod aead;
 mod backend;
+mod batch;
 pub mod blind_index;
 pub mod context;
 pub mod document;
 pub mod envelope;
 mod error;
 pub mod keyring;
+pub mod os_random;
+pub mod parallel;
 pub mod plaintext;
 pub mod sealer;
 mod secret;

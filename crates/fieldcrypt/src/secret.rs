@@ -2,7 +2,6 @@
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::backend;
 use crate::error::Error;
 
 /// 32 bytes of secret key material.
@@ -19,7 +18,7 @@ impl SecretKey {
     /// A fresh key from the operating system's CSPRNG.
     pub fn generate() -> Result<Self, Error> {
         let mut key = Self([0u8; 32]);
-        backend::fill_random(&mut key.0).map_err(|_| Error::Rng)?;
+        fill_random(&mut key.0)?;
         Ok(key)
     }
 
@@ -57,14 +56,14 @@ impl PartialEq for SecretKey {
 
 impl Eq for SecretKey {}
 
-/// Fills `out` from the CSPRNG.
+/// Fills `out` from the kernel's CSPRNG (see [`crate::os_random`]).
 pub(crate) fn fill_random(out: &mut [u8]) -> Result<(), Error> {
-    backend::fill_random(out).map_err(|_| Error::Rng)
+    crate::os_random::fill(out).map_err(|_| Error::Rng)
 }
 
 /// A fresh random nonce or identifier.
 pub fn random_array<const N: usize>() -> Result<[u8; N], Error> {
     let mut out = [0u8; N];
-    backend::fill_random(&mut out).map_err(|_| Error::Rng)?;
+    fill_random(&mut out)?;
     Ok(out)
 }

@@ -90,10 +90,9 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     let raw_64 = time_ns(s, || {
         black_box(raw.seal_open(black_box(field.as_bytes())));
     });
-    // What one call to the system CSPRNG costs here: every envelope draws a fresh 24-byte nonce.
-    let mut nonce = [0u8; 24];
+    // What one nonce costs here: every envelope draws a fresh 24 bytes from the kernel.
     let rng_24 = time_ns(s, || {
-        let _ = aws_lc_rs::rand::fill(black_box(&mut nonce));
+        let _ = black_box(fieldcrypt::random_array::<24>());
     });
     let seal_open = |kr: &Keyring, text: bool| {
         time_ns(s, || {
@@ -156,6 +155,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
                 "xaes_64b_seal_open_ns": x_64,
                 "ratio_kc_xaes_64b": kc_64 / raw_64,
                 "csprng_24b_ns": rng_24,
+                "nonce_source": fieldcrypt::os_random::source(),
                 "ratio_kc_xaes_64b_vs_raw_plus_random_nonce": kc_64 / (raw_64 + rng_24),
                 "raw_aes256gcm_1mib_mb_per_s": mbps(raw_1m),
                 "kc_xaes_1mib_mb_per_s": mbps(kc_1m),
@@ -177,18 +177,18 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         "raw AES-256-GCM, prepared key", raw_64, "1.00"
     );
     println!(
-        "{:<44} {:>12.0} {:>10.2}  <= 3x  {}",
+        "{:<44} {:>12.0} {:>10.2}  <= 3.5x  {}",
         "KC-XAES-256-GCM envelope (binary, typed, ctx)",
         kc_64,
         kc_64 / raw_64,
-        ok(kc_64 / raw_64 <= 3.0)
+        ok(kc_64 / raw_64 <= 3.5)
     );
     println!(
-        "{:<44} {:>12.0} {:>10.2}  <= 3x  {}",
-        "  same, nonces in blocks (Sealer, bulk)",
+        "{:<44} {:>12.0} {:>10.2}  <= 2.5x  {}",
+        "  same, batch sealer (Sealer, bulk)",
         kc_64_bulk,
         kc_64_bulk / raw_64,
-        ok(kc_64_bulk / raw_64 <= 3.0)
+        ok(kc_64_bulk / raw_64 <= 2.5)
     );
     println!(
         "{:<44} {:>12.0} {:>10.2}",
@@ -203,14 +203,15 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         x_64 / raw_64
     );
     println!(
-        "{:<44} {:>12.0} {:>10.2}  (every seal draws a fresh nonce)",
-        "  of which: system CSPRNG, 24-byte nonce",
+        "{:<44} {:>12.0} {:>10.2}  ({})",
+        "  of which: a fresh 24-byte nonce",
         rng_24,
-        rng_24 / raw_64
+        rng_24 / raw_64,
+        fieldcrypt::os_random::source()
     );
     println!(
         "{:<44} {:>12.0} {:>10.2}  (envelope vs this: {:.2}x)",
-        "raw AES-256-GCM + random nonce, same CSPRNG",
+        "raw AES-256-GCM + random nonce, same source",
         raw_64 + rng_24,
         (raw_64 + rng_24) / raw_64,
         kc_64 / (raw_64 + rng_24)
@@ -227,11 +228,11 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         "100%"
     );
     println!(
-        "{:<44} {:>12.0} {:>9.0}%  >= 70%  {}",
+        "{:<44} {:>12.0} {:>9.0}%  >= 90%  {}",
         "KC-XAES-256-GCM envelope (binary)",
         mbps(kc_1m),
         tput * 100.0,
-        ok(tput >= 0.7)
+        ok(tput >= 0.9)
     );
     println!();
     println!(

@@ -504,6 +504,80 @@ macro_rules! backend_suite {
             );
         }
 
+        #[derive(sqlx::FromRow, Debug)]
+        struct Person {
+            id: i64,
+            email: Encrypted<String, Email>,
+            notes: Option<Encrypted<String, Notes>>,
+        }
+
+        #[tokio::test]
+        async fn a_large_result_set_opens_on_all_cores_in_order() {
+            use futures_util::TryStreamExt;
+            let Some(pool) = pool().await else { return };
+            installed_keyring();
+            // Its own table (the suite runs in parallel); the columns are declared as fc_people's.
+            let table = "fc_people_rows";
+            fresh_table(&pool, table, "id {bigint} PRIMARY KEY, email {blob} NOT NULL, notes {blob}").await;
+            // Enough rows for every core to take a chunk of several hundred.
+            let n = 3_000_i64;
+            for chunk in (1..=n).collect::<Vec<_>>().chunks(500) {
+                let mut qb = QueryBuilder::<$db>::new(format!("INSERT INTO {table} (id, email, notes) "));
+                qb.push_values(chunk, |mut b, &id| {
+                    b.push_bind(id)
+                        .push_bind(Encrypted::<String, Email>::new(format!("user{id}@example.org")))
+                        .push_bind((id % 3 != 0).then(|| Encrypted::<String, Notes>::new(format!("note {id}"))));
+                });
+                qb.build().execute(&pool).await.unwrap();
+            }
+            let check = |people: &[Person]| {
+                assert_eq!(people.len(), n as usize);
+                for (i, p) in people.iter().enumerate() {
+                    let id = i as i64 + 1;
+                    assert_eq!(p.id, id, "in order");
+                    assert_eq!(p.email.plaintext(), &format!("user{id}@example.org"));
+                    assert_eq!(p.notes.as_ref().map(|x| x.plaintext().clone()), (id % 3 != 0).then(|| format!("note {id}")));
+                }
+            };
+            let select = format!("SELECT id, email, notes FROM {table} ORDER BY id");
+            let rows = q::query(&select).fetch_all(&pool).await.unwrap();
+            let people: Vec<Person> = fieldcrypt_sqlx::rows::from_rows(&rows).unwrap();
+            check(&people);
+            let emails = fieldcrypt_sqlx::rows::map_rows(&rows, |row| {
+                row.try_get::<Encrypted<String, Email>, _>(1).map(Encrypted::into_inner)
+            })
+            .unwrap();
+            assert_eq!(emails[2_999], "user3000@example.org");
+            // The stream adapter, in chunks that do not divide the table evenly.
+            let chunks: Vec<Vec<Person>> =
+                fieldcrypt_sqlx::rows::chunks(q::query(&select).fetch(&pool), 700)
+                    .try_collect()
+                    .await
+                    .unwrap();
+            assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [700, 700, 700, 700, 200]);
+            check(&chunks.into_iter().flatten().collect::<Vec<_>>());
+
+            // One damaged value late in the table: the batch is an error naming why.
+            let mut raw: Vec<u8> = q::query_scalar(&D.sql(&format!("SELECT email FROM {table} WHERE id = 2900")))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            flip_middle_bit(&mut raw);
+            q::query(&D.sql(&format!("UPDATE {table} SET email = ? WHERE id = ?")))
+                .bind(raw)
+                .bind(2_900_i64)
+                .execute(&pool)
+                .await
+                .unwrap();
+            let rows = q::query(&select).fetch_all(&pool).await.unwrap();
+            let err = fieldcrypt_sqlx::rows::from_rows::<_, Person>(&rows).unwrap_err();
+            let typed = column_error(&err).and_then(|e| e.crypto()).cloned();
+            assert_eq!(typed, Some(fieldcrypt::Error::CannotOpen), "{err}");
+            let streamed: Result<Vec<Vec<Person>>, _> =
+                fieldcrypt_sqlx::rows::chunks(q::query(&select).fetch(&pool), 1_000).try_collect().await;
+            assert!(streamed.is_err(), "the chunk holding row 2900 fails");
+        }
+
         #[tokio::test]
         async fn plaintext_and_a_binary_envelope_in_a_text_column_say_what_to_change() {
             let Some(pool) = pool().await else { return };

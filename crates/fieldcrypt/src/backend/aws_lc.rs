@@ -1,30 +1,8 @@
 //! The aws-lc-rs backend.
 
-use aws_lc_rs::{aead, cipher, hkdf, hmac, rand};
+use aws_lc_rs::{aead, constant_time, hkdf, hmac};
 
-use super::{BLOCK_LEN, BlockCipher, GCM_NONCE_LEN, GCM_TAG_LEN, Gcm, HmacSha256, Unspecified};
-
-/// AES-256 in ECB mode over a key schedule expanded once.
-pub(crate) struct Aes256(cipher::EncryptingKey);
-
-impl BlockCipher for Aes256 {
-    fn new(key: &[u8; 32]) -> Self {
-        // Both calls fail only for a key of the wrong length or an unsupported mode, which the
-        // types rule out.
-        #[allow(clippy::expect_used)]
-        let key = cipher::UnboundCipherKey::new(&cipher::AES_256, key)
-            .and_then(cipher::EncryptingKey::ecb)
-            .expect("AES-256 ECB accepts any 32-byte key");
-        Self(key)
-    }
-
-    fn encrypt_blocks(&self, blocks: &mut [u8]) {
-        debug_assert_eq!(blocks.len() % BLOCK_LEN, 0);
-        // Fails only for a length that is not a multiple of the block size.
-        #[allow(clippy::expect_used)]
-        self.0.encrypt(blocks).expect("whole blocks");
-    }
-}
+use super::{GCM_NONCE_LEN, GCM_TAG_LEN, Gcm, HmacSha256, Unspecified};
 
 /// AES-256-GCM over a prepared key.
 pub(crate) struct Aes256Gcm(aead::LessSafeKey);
@@ -87,9 +65,10 @@ impl HmacSha256 for Hmac {
     }
 }
 
-/// Fills `out` from the operating system's CSPRNG (through aws-lc's DRBG).
-pub(crate) fn fill_random(out: &mut [u8]) -> Result<(), Unspecified> {
-    rand::fill(out).map_err(|_| Unspecified)
+/// Whether `a` and `b` are equal, in time that depends only on their length (aws-lc's
+/// `CRYPTO_memcmp`: one call, where `subtle` fences every byte).
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    constant_time::verify_slices_are_equal(a, b).is_ok()
 }
 
 struct Len(usize);

@@ -2,10 +2,12 @@
 //!
 //! Everything above this module speaks only these traits, so a second backend (for example a
 //! pure-Rust RustCrypto one) is a new file here and a cargo feature, not a change to the envelope
-//! code. The one backend today is aws-lc-rs.
+//! code. aws-lc-rs does AES-GCM, HMAC and HKDF; RustCrypto's `aes` does the XAES derivation's few
+//! blocks, where it is faster (docs/PERFORMANCE.md).
 
 #[cfg(feature = "aws-lc")]
 mod aws_lc;
+mod rust_crypto;
 
 #[cfg(not(feature = "aws-lc"))]
 compile_error!("fieldcrypt needs a crypto backend: enable the `aws-lc` feature");
@@ -20,8 +22,8 @@ pub(crate) const GCM_TAG_LEN: usize = 16;
 /// AES-256 with a prepared key schedule, used one block at a time (XAES key derivation).
 pub(crate) trait BlockCipher: Sized {
     fn new(key: &[u8; 32]) -> Self;
-    /// Encrypts whole blocks in place; `blocks.len()` is a multiple of [`BLOCK_LEN`].
-    fn encrypt_blocks(&self, blocks: &mut [u8]);
+    /// Encrypts whole blocks in place.
+    fn encrypt_blocks(&self, blocks: &mut [[u8; BLOCK_LEN]]);
 }
 
 /// AES-256-GCM with a prepared key.
@@ -55,4 +57,5 @@ pub(crate) trait HmacSha256: Sized {
 pub(crate) struct Unspecified;
 
 #[cfg(feature = "aws-lc")]
-pub(crate) use aws_lc::{Aes256, Aes256Gcm, Hmac, fill_random, hkdf_sha256};
+pub(crate) use aws_lc::{Aes256Gcm, Hmac, ct_eq, hkdf_sha256};
+pub(crate) use rust_crypto::Aes256;
