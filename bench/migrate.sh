@@ -4,6 +4,7 @@
 # index, then rotate the whole table to a new key. Not a test; prints a table.
 #
 #   bash bench/migrate.sh [ROWS]          (default 1,000,000; FIELDCRYPT_TEST_POSTGRES_URL)
+#   BENCH_JSON=FILE also writes the figures as JSON (bench/report.py).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 rows="${1:-1000000}"
@@ -57,3 +58,13 @@ printf '%-58s %12s rows/s  %4s of baseline; write pass alone %s rows/s\n' \
     "fieldcrypt rotate (every row to the new key)" "$rotate" "$(share "$rotate" "$baseline2")" \
     "$(pass_rate "$rotate" "$(verify_s "$work/rotate.txt")")"
 sed 's/^/  /' "$work/encrypt.txt" "$work/rotate.txt"
+# For bench/report.py: the same figures as JSON.
+if [[ -n "${BENCH_JSON:-}" ]]; then
+    python3 - "$rows" "$baseline" "$encrypt" "$baseline2" "$rotate" >"$BENCH_JSON" <<'PY'
+import json, sys
+rows, *rates = sys.argv[1:]
+b1, enc, b2, rot = (float(r.replace(",", "")) for r in rates)
+print(json.dumps({"rows": int(rows), "update_plain_rows_per_s": b1, "encrypt_column_rows_per_s": enc,
+                  "update_envelopes_rows_per_s": b2, "rotate_rows_per_s": rot}))
+PY
+fi

@@ -579,6 +579,10 @@ pub(crate) struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Also measure seal + open at these value sizes in bytes (comma-separated, e.g.
+    /// `16,64,1024`): raw AES-256-GCM, the envelope value by value, and in a batch.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) sizes: Vec<usize>,
 }
 
 #[derive(Args, Debug)]

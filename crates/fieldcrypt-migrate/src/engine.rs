@@ -16,9 +16,7 @@ use crate::db::{Change, Pool, ReadRow, RowId};
 use crate::error::MigrateError;
 use crate::resolve::plan;
 use crate::spec::{ColumnJob, Operation, RunOptions, SourceFormat};
-use crate::transform::{
-    Contexts, Failure, Outcome, RowWork, Transformed, Verdict, Written, on_threads,
-};
+use crate::transform::{Contexts, Failure, Outcome, RowWork, Transformed, Verdict, Written};
 
 /// Where a job is, reported after every batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -413,7 +411,7 @@ async fn verify(
         tokio::spawn(async move { pool.stream_all(&plan, &column, class, batch, chunks).await })
     };
     while let Some(rows) = arrived.recv().await {
-        let verdicts = on_threads(rows, &|rows: Vec<ReadRow>| {
+        let verdicts = fieldcrypt::parallel::map_chunks(rows, |rows: Vec<ReadRow>| {
             rows.into_iter()
                 .map(|row| {
                     if written.vouches_for(&row.id, &row.value, row.index) {

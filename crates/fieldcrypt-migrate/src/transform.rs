@@ -328,9 +328,9 @@ impl RowWork<'_> {
         &self,
         batch: Vec<ReadRow>,
     ) -> Result<Vec<Transformed>, MigrateError> {
-        on_threads(batch, &|rows: Vec<ReadRow>| {
-            // One CSPRNG call per block of nonces instead of one per value; the sealer lives
-            // for this chunk only.
+        fieldcrypt::parallel::map_chunks(batch, |rows: Vec<ReadRow>| {
+            // One derived key per 256 values (a nonce prefix per batch, a fresh suffix per
+            // value); the sealer lives for this chunk only.
             let mut sealer = Sealer::new(rows.len());
             rows.into_iter()
                 .map(|row| {
@@ -351,43 +351,6 @@ pub(crate) struct Transformed {
     pub(crate) id: RowId,
     pub(crate) old: Cell,
     pub(crate) outcome: Outcome,
-}
-
-/// `work` over `items` split into one chunk per core (up to 4), results in order: sealing and
-/// opening are the job's own CPU work, and a batch's rows are independent.
-pub(crate) fn on_threads<T: Send, R: Send>(
-    items: Vec<T>,
-    work: &(dyn Fn(Vec<T>) -> Result<Vec<R>, MigrateError> + Sync),
-) -> Result<Vec<R>, MigrateError> {
-    // Asked once: on Linux the answer comes from reading cgroup files.
-    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let threads =
-        *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)));
-    if threads < 2 || items.len() < 256 {
-        return work(items);
-    }
-    let chunk = items.len().div_ceil(threads);
-    let mut rest = items;
-    let mut parts = Vec::with_capacity(threads);
-    while rest.len() > chunk {
-        let tail = rest.split_off(chunk);
-        parts.push(rest);
-        rest = tail;
-    }
-    parts.push(rest);
-    std::thread::scope(|scope| {
-        let mut parts = parts.into_iter();
-        let first = parts.next().unwrap_or_default();
-        let handles: Vec<_> = parts.map(|part| scope.spawn(move || work(part))).collect();
-        let mut out = work(first)?;
-        for handle in handles {
-            let part = handle
-                .join()
-                .map_err(|_| MigrateError::Invalid("a worker thread stopped".to_owned()))??;
-            out.extend(part);
-        }
-        Ok(out)
-    })
 }
 
 /// What the verification pass makes of one value.

@@ -1,14 +1,15 @@
-//! Bulk writes: nonces for a whole batch drawn in one CSPRNG call.
+//! Bulk writes: one derived key per batch of values instead of one per value.
 //!
-//! Sealing asks the CSPRNG for a fresh nonce per value, which through aws-lc is about half of
-//! what sealing a short field costs. Inside [`bulk`], every value sealed on this thread
-//! ([`Encrypted`](crate::Encrypted) binds and [`Sealed::seal`](crate::Sealed::seal)) takes its
-//! nonce from a [`fieldcrypt::Sealer`] that draws them in blocks. sqlx encodes a bind when it is
-//! added (`bind`, `push_bind`, `push_values`), so building a multi-row `INSERT` inside `bulk` is
-//! enough; executing it can happen afterwards.
+//! Each value's AES-GCM key is derived from its nonce's first 12 bytes, and setting that key up
+//! is the largest part of sealing a short field. Inside [`bulk`], every value sealed on this
+//! thread ([`Encrypted`](crate::Encrypted) binds and [`Sealed::seal`](crate::Sealed::seal)) goes
+//! through a [`fieldcrypt::Sealer`]: one random nonce prefix (and key setup) per 256 values, a
+//! fresh random suffix from the kernel per value. sqlx encodes a bind when it is added (`bind`,
+//! `push_bind`, `push_values`), so building a multi-row `INSERT` inside `bulk` is enough;
+//! executing it can happen afterwards. Reading the rows back in order reuses the key too.
 //!
-//! The sealer lives for the closure only and its unused nonces are zeroized when it ends; see
-//! [`fieldcrypt::sealer`] for why it must stay short-lived.
+//! The sealer lives for the closure only; see [`fieldcrypt::sealer`] for why it must stay
+//! short-lived.
 
 use std::cell::RefCell;
 
@@ -18,7 +19,7 @@ thread_local! {
     static BULK: RefCell<Option<Sealer>> = const { RefCell::new(None) };
 }
 
-/// Runs `build` with nonces for about `values` sealed values drawn ahead, in blocks. Nested
+/// Runs `build` with one batch sealer for about `values` sealed values (see above). Nested
 /// calls keep their own sealer; the outer one is back when the inner ends, even by a panic.
 ///
 /// ```

@@ -164,7 +164,7 @@ fn main() {
         );
         let mut sealer = fieldcrypt::Sealer::new(256);
         row(
-            &format!("{size} B envelope seal+open, nonces in blocks (Sealer)"),
+            &format!("{size} B envelope seal+open, batch (Sealer, read back in order)"),
             time_ns(|| {
                 let sealed = sealer.seal(&kr, &ctx, black_box(value.as_str())).unwrap();
                 let opened: String = kr.open(&ctx, &sealed).unwrap();

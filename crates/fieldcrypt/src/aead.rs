@@ -54,16 +54,35 @@ impl core::fmt::Debug for XaesKey {
     }
 }
 
-/// The per-value material derived from the key and the nonce.
-struct Derived {
-    gcm_key: [u8; 32],
-    commitment: [u8; COMMITMENT_LEN],
+/// What the derivation gives for one nonce prefix `N[:12]`: the derived AES-256-GCM key, set up,
+/// and (for the committing suite) the commitment's first CMAC block, `X1 ^ K1`.
+///
+/// XAES derives the GCM key from the first 12 nonce bytes only, so values whose nonces share
+/// those bytes share this; a batch sealer ([`crate::Sealer`]) draws one random prefix per batch
+/// and a fresh random suffix per value, and pays the key setup once per batch. Each value's GCM
+/// nonce is its own fresh 96-bit suffix, so under one derived key a batch is AES-GCM with random
+/// nonces over at most a few hundred messages, far inside GCM's limits.
+pub(crate) struct PrefixKey {
+    prefix: [u8; 12],
+    commit: bool,
+    gcm: backend::Aes256Gcm,
+    x1_k1: [u8; BLOCK_LEN],
+    /// The key it was derived from, by its CMAC subkey (a fingerprint: equal K1, same key).
+    k1: [u8; BLOCK_LEN],
 }
 
-impl Drop for Derived {
+impl PrefixKey {
+    /// The nonce prefix it was derived for.
+    pub(crate) fn prefix(&self) -> &[u8; 12] {
+        &self.prefix
+    }
+}
+
+impl Drop for PrefixKey {
     fn drop(&mut self) {
-        self.gcm_key.zeroize();
-        self.commitment.zeroize();
+        // The GCM key schedule zeroizes itself (aws-lc-rs).
+        self.x1_k1.zeroize();
+        self.k1.zeroize();
     }
 }
 
@@ -78,53 +97,68 @@ impl XaesKey {
         Self { aes, k1 }
     }
 
-    /// Runs the KDF: two CMAC blocks over `N[:12]` give the GCM key; with `commit`, two
-    /// two-block CMACs over `"XCMT" || N || [0x00 0x01 0x00 i]` give the commitment.
-    ///
-    /// Every first-round block goes through one call (`M1 ^ K1`, `M2 ^ K1` and the commitment's
-    /// shared first CMAC block `"XCMT" || N[:12]`), the commitment's last blocks through a second.
-    /// Blocks are XORed whole (as `u128`), not byte by byte: this runs twice per value.
-    fn derive(&self, nonce: &[u8; NONCE_LEN], commit: bool) -> Derived {
+    /// The first round of the KDF for `prefix = N[:12]`: two CMAC blocks give the GCM key, and
+    /// with `commit` the commitment's shared first CMAC block `"XCMT" || N[:12]` goes through
+    /// the same call.
+    pub(crate) fn prefix_key(&self, prefix: &[u8; 12], commit: bool) -> PrefixKey {
         let k1 = u128::from_ne_bytes(self.k1);
         let mut blocks = [[0u8; BLOCK_LEN]; 3];
         for (i, block) in blocks.iter_mut().take(2).enumerate() {
             // M_i = [i]_16 || "X" || 0x00 || N[:12] (SP 800-108r1 counter mode: a 16-bit counter,
             // the label "X", a separator, the context), XORed with K1 as the last CMAC block.
             block[..4].copy_from_slice(&[0x00, (i + 1) as u8, b'X', 0x00]);
-            block[4..].copy_from_slice(&nonce[..12]);
+            block[4..].copy_from_slice(prefix);
             *block = (u128::from_ne_bytes(*block) ^ k1).to_ne_bytes();
         }
         let first_round = if commit {
             blocks[2][..4].copy_from_slice(b"XCMT");
-            blocks[2][4..].copy_from_slice(&nonce[..12]);
+            blocks[2][4..].copy_from_slice(prefix);
             3
         } else {
             2
         };
         self.aes.encrypt_blocks(&mut blocks[..first_round]);
-        let mut derived = Derived {
-            gcm_key: [0u8; 32],
-            commitment: [0u8; COMMITMENT_LEN],
+        let mut gcm_key = [0u8; 32];
+        gcm_key[..16].copy_from_slice(&blocks[0]);
+        gcm_key[16..].copy_from_slice(&blocks[1]);
+        let gcm = backend::Aes256Gcm::new(&gcm_key);
+        gcm_key.zeroize();
+        let x1_k1 = if commit {
+            (u128::from_ne_bytes(blocks[2]) ^ k1).to_ne_bytes()
+        } else {
+            [0u8; BLOCK_LEN]
         };
-        derived.gcm_key[..16].copy_from_slice(&blocks[0]);
-        derived.gcm_key[16..].copy_from_slice(&blocks[1]);
-        if commit {
-            // W_i = (N[12:] || 0x00 0x01 0x00 i) ^ X1 ^ K1, the last block of a two-block CMAC
-            // whose first block encrypted to X1.
-            let x1_k1 = u128::from_ne_bytes(blocks[2]) ^ k1;
-            let mut last = [[0u8; BLOCK_LEN]; 2];
-            for (i, block) in last.iter_mut().enumerate() {
-                block[..12].copy_from_slice(&nonce[12..]);
-                block[12..].copy_from_slice(&[0x00, 0x01, 0x00, (i + 1) as u8]);
-                *block = (u128::from_ne_bytes(*block) ^ x1_k1).to_ne_bytes();
-            }
-            self.aes.encrypt_blocks(&mut last);
-            derived.commitment[..16].copy_from_slice(&last[0]);
-            derived.commitment[16..].copy_from_slice(&last[1]);
-            last.as_flattened_mut().zeroize();
-        }
         blocks.as_flattened_mut().zeroize();
-        derived
+        PrefixKey {
+            prefix: *prefix,
+            commit,
+            gcm,
+            x1_k1,
+            k1: self.k1,
+        }
+    }
+
+    /// Whether `key` was derived by this key for this prefix and suite.
+    pub(crate) fn derived(&self, key: &PrefixKey, prefix: &[u8], commit: bool) -> bool {
+        key.commit == commit && key.prefix == prefix && backend::ct_eq(&key.k1, &self.k1)
+    }
+
+    /// The second round, for the committing suite: `W_i = (N[12:] || 0x00 0x01 0x00 i) ^ X1 ^ K1`,
+    /// the last blocks of two two-block CMACs whose first block encrypted to X1.
+    fn commitment(&self, key: &PrefixKey, nonce: &[u8; NONCE_LEN]) -> [u8; COMMITMENT_LEN] {
+        let x1_k1 = u128::from_ne_bytes(key.x1_k1);
+        let mut last = [[0u8; BLOCK_LEN]; 2];
+        for (i, block) in last.iter_mut().enumerate() {
+            block[..12].copy_from_slice(&nonce[12..]);
+            block[12..].copy_from_slice(&[0x00, 0x01, 0x00, (i + 1) as u8]);
+            *block = (u128::from_ne_bytes(*block) ^ x1_k1).to_ne_bytes();
+        }
+        self.aes.encrypt_blocks(&mut last);
+        let mut out = [0u8; COMMITMENT_LEN];
+        out[..16].copy_from_slice(&last[0]);
+        out[16..].copy_from_slice(&last[1]);
+        last.as_flattened_mut().zeroize();
+        out
     }
 
     /// Encrypts `in_out` in place; returns the tag and, when `commit`, the key commitment.
@@ -135,10 +169,22 @@ impl XaesKey {
         aad: &[u8],
         in_out: &mut [u8],
     ) -> ([u8; TAG_LEN], Option<[u8; COMMITMENT_LEN]>) {
-        let derived = self.derive(nonce, commit);
-        let gcm = backend::Aes256Gcm::new(&derived.gcm_key);
-        let tag = gcm.seal_in_place(gcm_nonce(nonce), aad, in_out);
-        (tag, commit.then_some(derived.commitment))
+        let key = self.prefix_key(prefix(nonce), commit);
+        self.seal_with(&key, nonce, aad, in_out)
+    }
+
+    /// [`Self::seal_in_place`] with the prefix's key already derived. `key` must have been
+    /// derived by this key for `nonce[..12]` (callers check with [`Self::derived`]).
+    pub(crate) fn seal_with(
+        &self,
+        key: &PrefixKey,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> ([u8; TAG_LEN], Option<[u8; COMMITMENT_LEN]>) {
+        debug_assert!(self.derived(key, prefix(nonce), key.commit));
+        let tag = key.gcm.seal_in_place(gcm_nonce(nonce), aad, in_out);
+        (tag, key.commit.then(|| self.commitment(key, nonce)))
     }
 
     /// Checks the commitment and decrypts `in_out` (ciphertext then tag) in place. Returns the
@@ -156,16 +202,42 @@ impl XaesKey {
         if commit != commitment.is_some() {
             return Err(AeadError);
         }
-        let derived = self.derive(nonce, commit);
-        if let Some(expected) = commitment
-            && !backend::ct_eq(&derived.commitment, expected)
-        {
-            return Err(AeadError);
+        let key = self.prefix_key(prefix(nonce), commit);
+        self.open_with(&key, commitment, nonce, aad, in_out)
+    }
+
+    /// [`Self::open_in_place`] with the prefix's key already derived (see [`Self::seal_with`]).
+    pub(crate) fn open_with(
+        &self,
+        key: &PrefixKey,
+        commitment: Option<&[u8; COMMITMENT_LEN]>,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Result<usize, AeadError> {
+        debug_assert!(self.derived(key, prefix(nonce), key.commit));
+        match (key.commit, commitment) {
+            (true, Some(expected)) => {
+                let mut actual = self.commitment(key, nonce);
+                let equal = backend::ct_eq(&actual, expected);
+                actual.zeroize();
+                if !equal {
+                    return Err(AeadError);
+                }
+            }
+            (false, None) => {}
+            _ => return Err(AeadError),
         }
-        let gcm = backend::Aes256Gcm::new(&derived.gcm_key);
-        gcm.open_in_place(gcm_nonce(nonce), aad, in_out)
+        key.gcm
+            .open_in_place(gcm_nonce(nonce), aad, in_out)
             .map_err(|_| AeadError)
     }
+}
+
+/// The first 12 bytes of the nonce: what the GCM key is derived from.
+pub(crate) fn prefix(nonce: &[u8; NONCE_LEN]) -> &[u8; 12] {
+    #[allow(clippy::expect_used)]
+    nonce[..12].try_into().expect("12 bytes")
 }
 
 fn gcm_nonce(nonce: &[u8; NONCE_LEN]) -> &[u8; GCM_NONCE_LEN] {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use zeroize::Zeroize;
 
-use crate::aead::{NONCE_LEN, XaesKey};
+use crate::aead::{self, NONCE_LEN, PrefixKey, XaesKey};
 use crate::blind_index::{BlindIndexer, IndexDefinition};
 use crate::context::Context;
 use crate::envelope::{Envelope, HEADER_LEN, Header, KeyId, Suite, encode_text};
@@ -483,7 +483,55 @@ impl Keyring {
         value: &T,
         nonce: [u8; NONCE_LEN],
     ) -> Result<Vec<u8>, Error> {
-        Ok(self.seal_parts(context, value, nonce)?.1)
+        Ok(self.seal_parts(context, value, nonce, None)?.1)
+    }
+
+    /// The primary key's derived key for a nonce prefix, for a batch of values that share it
+    /// ([`crate::Sealer`]); with the primary key's id, which the batch must check is still
+    /// the primary when it seals.
+    pub(crate) fn primary_prefix_key(
+        &self,
+        prefix: &[u8; 12],
+    ) -> Result<(KeyId, PrefixKey), Error> {
+        let (info, material) = self.primary_entry()?;
+        Ok((
+            info.id,
+            material.xaes.prefix_key(prefix, info.suite.commits()),
+        ))
+    }
+
+    /// Whether `key` was derived from this keyring's primary key (for its own prefix).
+    pub(crate) fn is_primary_prefix_key(&self, key: &PrefixKey) -> bool {
+        self.primary_entry().is_ok_and(|(info, material)| {
+            material
+                .xaes
+                .derived(key, key.prefix(), info.suite.commits())
+        })
+    }
+
+    /// [`Self::seal_under_nonce`] with the prefix's key prepared, in the binary or the text
+    /// form. `key` is used only where it was derived from this keyring's primary key for
+    /// `nonce[..12]`; otherwise the value is sealed the plain way.
+    pub(crate) fn seal_with_prefix_key<T: Encode + ?Sized>(
+        &self,
+        context: &Context,
+        value: &T,
+        nonce: [u8; NONCE_LEN],
+        key: &PrefixKey,
+    ) -> Result<Vec<u8>, Error> {
+        Ok(self.seal_parts(context, value, nonce, Some(key))?.1)
+    }
+
+    /// [`Self::seal_with_prefix_key`] in the text form.
+    pub(crate) fn seal_text_with_prefix_key<T: Encode + ?Sized>(
+        &self,
+        context: &Context,
+        value: &T,
+        nonce: [u8; NONCE_LEN],
+        key: &PrefixKey,
+    ) -> Result<String, Error> {
+        let (header, binary) = self.seal_parts(context, value, nonce, Some(key))?;
+        Ok(encode_text(header, &binary[HEADER_LEN..]))
     }
 
     /// [`Self::seal_under_nonce`] in the text form, encoded from the parts just written.
@@ -493,16 +541,18 @@ impl Keyring {
         value: &T,
         nonce: [u8; NONCE_LEN],
     ) -> Result<String, Error> {
-        let (header, binary) = self.seal_parts(context, value, nonce)?;
+        let (header, binary) = self.seal_parts(context, value, nonce, None)?;
         Ok(encode_text(header, &binary[HEADER_LEN..]))
     }
 
-    /// The header and the binary envelope.
+    /// The header and the binary envelope; with `prepared`, its derived key where it was derived
+    /// from this primary key for this nonce's prefix.
     fn seal_parts<T: Encode + ?Sized>(
         &self,
         context: &Context,
         value: &T,
         nonce: [u8; NONCE_LEN],
+        prepared: Option<&PrefixKey>,
     ) -> Result<(Header, Vec<u8>), Error> {
         let (info, material) = self.primary_entry()?;
         let header = Header {
@@ -523,10 +573,13 @@ impl Keyring {
             out.zeroize();
             return Err(Error::TooLarge(out.len() - start));
         }
-        let (tag, commitment) = with_aad(header, context, |aad| {
-            material
+        let commit = header.suite.commits();
+        let prepared = prepared.filter(|k| material.xaes.derived(k, aead::prefix(&nonce), commit));
+        let (tag, commitment) = with_aad(header, context, |aad| match prepared {
+            Some(key) => material.xaes.seal_with(key, &nonce, aad, &mut out[start..]),
+            None => material
                 .xaes
-                .seal_in_place(header.suite.commits(), &nonce, aad, &mut out[start..])
+                .seal_in_place(commit, &nonce, aad, &mut out[start..]),
         });
         out.extend_from_slice(&tag);
         if let Some(commitment) = commitment {
@@ -555,10 +608,35 @@ impl Keyring {
     }
 
     /// Opens a parsed envelope as a `T`.
+    ///
+    /// Values sealed together by a [`crate::Sealer`] share a nonce prefix and so a derived key:
+    /// each thread keeps the last prefix's derived key, and the next envelope with the same key
+    /// and prefix (the next row of a batch read back in order) skips the derivation and the AES-GCM
+    /// key setup. Anything else derives afresh and takes the thread's place.
     pub fn open_envelope<T: Decode>(
         &self,
         context: &Context,
         envelope: &Envelope<'_>,
+    ) -> Result<T, Error> {
+        thread_local! {
+            static LAST_PREFIX: core::cell::RefCell<Option<PrefixKey>> =
+                const { core::cell::RefCell::new(None) };
+        }
+        LAST_PREFIX
+            .try_with(|cell| match cell.try_borrow_mut() {
+                Ok(mut cache) => self.open_envelope_cached(context, envelope, &mut cache),
+                Err(_) => self.open_envelope_cached(context, envelope, &mut None),
+            })
+            .unwrap_or_else(|_| self.open_envelope_cached(context, envelope, &mut None))
+    }
+
+    /// [`Self::open_envelope`] with the last nonce prefix's derived key in `cache`: used only for
+    /// the same key, suite and prefix; anything else derives afresh and replaces it.
+    fn open_envelope_cached<T: Decode>(
+        &self,
+        context: &Context,
+        envelope: &Envelope<'_>,
+        cache: &mut Option<PrefixKey>,
     ) -> Result<T, Error> {
         let header = envelope.header();
         let entry = self
@@ -572,16 +650,22 @@ impl Keyring {
         if entry.info.suite != header.suite {
             return Err(Error::CannotOpen);
         }
+        let commit = header.suite.commits();
+        let nonce = envelope.nonce();
+        if envelope.commitment().is_some() != commit {
+            return Err(Error::CannotOpen);
+        }
+        let key = match cache.take() {
+            Some(key) if material.xaes.derived(&key, aead::prefix(nonce), commit) => key,
+            _ => material.xaes.prefix_key(aead::prefix(nonce), commit),
+        };
         let mut buf = envelope.sealed().to_vec();
         let opened = with_aad(header, context, |aad| {
-            material.xaes.open_in_place(
-                header.suite.commits(),
-                envelope.commitment(),
-                envelope.nonce(),
-                aad,
-                &mut buf,
-            )
+            material
+                .xaes
+                .open_with(&key, envelope.commitment(), nonce, aad, &mut buf)
         });
+        *cache = Some(key);
         match opened {
             Ok(len) => {
                 buf.truncate(len);

@@ -29,7 +29,7 @@ pub(crate) fn fill(out: &mut [u8]) -> Result<(), getrandom::Error> {
     getrandom::fill(out)
 }
 
-/// Which source [`fill`] uses in this process: what the benches and `fieldcrypt doctor` report.
+/// Which source this process draws nonces and keys from (`fieldcrypt bench` prints it).
 pub fn source() -> &'static str {
     if is_vdso() {
         "kernel getrandom (vDSO)"

@@ -23,7 +23,7 @@ where
 }
 
 /// [`map`] with a state per thread, made by `init` from the number of items the thread takes
-/// (a [`fieldcrypt::Sealer`] drawing its nonces in blocks rather than one CSPRNG call each).
+/// (a [`crate::Sealer`], which derives one key per batch prefix).
 pub fn map_with<T, S, R, E, I, F>(items: &[T], init: I, f: F) -> Result<Vec<R>, E>
 where
     T: Sync,
@@ -71,6 +71,54 @@ where
     })
 }
 
+/// `work` over owned, contiguous chunks of `items` (one per core, each at least [`MIN_CHUNK`]
+/// items), on up to the machine's cores; the outputs concatenated in order. For work that wants
+/// its chunk whole: a state to set up once per chunk, values moved rather than borrowed. The
+/// first error wins.
+pub fn map_chunks<T, R, E, F>(items: Vec<T>, work: F) -> Result<Vec<R>, E>
+where
+    T: Send,
+    R: Send,
+    E: Send,
+    F: Fn(Vec<T>) -> Result<Vec<R>, E> + Sync,
+{
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = cores.min(items.len() / MIN_CHUNK).max(1);
+    if threads == 1 {
+        return work(items);
+    }
+    let chunk = items.len().div_ceil(threads);
+    let mut rest = items;
+    let mut parts = Vec::with_capacity(threads);
+    while rest.len() > chunk {
+        let tail = rest.split_off(chunk);
+        parts.push(rest);
+        rest = tail;
+    }
+    parts.push(rest);
+    let work = &work;
+    std::thread::scope(|scope| {
+        let mut parts = parts.into_iter();
+        let first = parts.next().unwrap_or_default();
+        let handles: Vec<_> = parts.map(|part| scope.spawn(move || work(part))).collect();
+        // The caller's thread takes the first chunk.
+        let mut out = work(first);
+        for handle in handles {
+            let part = match handle.join() {
+                Ok(part) => part,
+                // A panic in `work` is a bug; re-raise it on this thread.
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            match (&mut out, part) {
+                (Ok(out), Ok(part)) => out.extend(part),
+                (Ok(_), Err(e)) => out = Err(e),
+                (Err(_), _) => {}
+            }
+        }
+        out
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -89,6 +137,26 @@ mod tests {
         assert_eq!(failed.unwrap_err(), 3_999);
         let empty: Result<Vec<u32>, ()> = map(&[] as &[u32], |&x| Ok(x));
         assert!(empty.unwrap().is_empty());
+    }
+
+    #[test]
+    fn owned_chunks_come_back_concatenated_in_order() {
+        let items: Vec<String> = (0..3_000).map(|i| i.to_string()).collect();
+        let out: Result<Vec<usize>, ()> = map_chunks(items.clone(), |part| {
+            Ok(part.into_iter().map(|s| s.len()).collect())
+        });
+        assert_eq!(
+            out.unwrap(),
+            items.iter().map(String::len).collect::<Vec<_>>()
+        );
+        let failed: Result<Vec<String>, String> = map_chunks(items, |part| {
+            if part.iter().any(|s| s == "2999") {
+                Err("last chunk".to_owned())
+            } else {
+                Ok(part)
+            }
+        });
+        assert_eq!(failed.unwrap_err(), "last chunk");
     }
 
     #[test]

@@ -47,6 +47,20 @@ pub(crate) struct BenchArgs {
     /// A Python with bench/requirements.txt installed: also run bench/django_bench.py.
     #[arg(long)]
     django_python: Option<String>,
+    /// Also write every figure as JSON to this file (bench/report.py reads it).
+    #[arg(long)]
+    json_out: Option<std::path::PathBuf>,
+}
+
+impl Rates {
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "insert_rows_per_s": self.insert,
+            "select_rows_per_s": self.select,
+            "select_all_cores_rows_per_s": self.select_all_cores,
+            "lookups_per_s": self.lookup,
+        })
+    }
 }
 
 const BATCH: usize = 1_000;
@@ -400,6 +414,7 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<()> {
         "{:<10} {:<7} {:>12} {:>12} {:>10}  target",
         "database", "", "plaintext", "encrypted", "x plain"
     );
+    let mut report = serde_json::json!({ "rows": args.rows, "lookups": args.lookups });
     let mut pg_plain = None;
     if !args.postgres_url.is_empty() {
         let pool = sqlx::postgres::PgPoolOptions::new()
@@ -414,6 +429,8 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<()> {
             })?;
         let (plain, enc) = pg::run(&pool, &keyring, &index, args.rows, args.lookups).await?;
         print_pair("postgres", plain, enc);
+        report["postgres"] =
+            serde_json::json!({ "plaintext": plain.json(), "encrypted": enc.json() });
         pg_plain = Some((plain, enc));
     }
     if !args.sqlite_path.is_empty() {
@@ -431,15 +448,21 @@ pub(crate) async fn run(args: &BenchArgs) -> Result<()> {
             .await?;
         let (plain, enc) = lite::run(&pool, &keyring, &index, args.rows, args.lookups).await?;
         print_pair("sqlite", plain, enc);
+        report["sqlite"] =
+            serde_json::json!({ "plaintext": plain.json(), "encrypted": enc.json() });
     }
     if let Some(python) = &args.django_python {
-        django(python, args.rows, pg_plain.map(|(_, enc)| enc))?;
+        report["django"] = django(python, args.rows, pg_plain.map(|(_, enc)| enc))?;
+    }
+    if let Some(path) = &args.json_out {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }
 
 /// Runs `bench/django_bench.py` and sets its encrypted rates beside ours on PostgreSQL.
-fn django(python: &str, rows: u32, ours: Option<Rates>) -> Result<()> {
+fn django(python: &str, rows: u32, ours: Option<Rates>) -> Result<serde_json::Value> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/django_bench.py");
     let out = std::process::Command::new(python)
         .args([script, "--json", "--rows", &rows.to_string()])
@@ -486,5 +509,5 @@ fn django(python: &str, rows: u32, ours: Option<Rates>) -> Result<()> {
             mine / theirs
         );
     }
-    Ok(())
+    Ok(serde_json::from_str(&json).unwrap_or(serde_json::Value::Null))
 }

@@ -142,6 +142,30 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         let _ = black_box(ci_ix.compute(black_box(field.as_str())));
     });
 
+    // Seal + open by value size: raw, value by value (a fresh nonce each), and a batch (one
+    // Sealer, read back in order).
+    let mut per_size = Vec::new();
+    for &size in &args.sizes {
+        let value = vec![0x5Au8; size];
+        let raw_ns = time_ns(s, || {
+            black_box(raw.seal_open(black_box(&value)));
+        });
+        let value_ns = time_ns(s, || {
+            let b = kc.seal(&ctx, black_box(&value)).unwrap_or_default();
+            let opened: Vec<u8> = kc.open(&ctx, &b).unwrap_or_default();
+            black_box(opened);
+        });
+        let mut sealer = Sealer::new(256);
+        let batch_ns = time_ns(s, || {
+            let b = sealer
+                .seal(&kc, &ctx, black_box(&value))
+                .unwrap_or_default();
+            let opened: Vec<u8> = kc.open(&ctx, &b).unwrap_or_default();
+            black_box(opened);
+        });
+        per_size.push((size, raw_ns, value_ns, batch_ns));
+    }
+
     let mbps = |ns: f64| (1u64 << 20) as f64 / ns * 1e3; // MB/s (10^6) for one MiB seal+open
     let tput = mbps(kc_1m) / mbps(raw_1m);
     if args.json {
@@ -162,6 +186,12 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
                 "throughput_fraction_1mib": tput,
                 "blind_index_64b_ns": ix_plain,
                 "blind_index_64b_normalised_ns": ix_ci,
+                "per_size": per_size.iter().map(|&(bytes, raw, value, batch)| serde_json::json!({
+                    "bytes": bytes,
+                    "raw_aes256gcm_ns": raw,
+                    "kc_xaes_ns": value,
+                    "kc_xaes_batch_ns": batch,
+                })).collect::<Vec<_>>(),
             })
         );
         return Ok(());
@@ -234,6 +264,21 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         tput * 100.0,
         ok(tput >= 0.9)
     );
+    if !per_size.is_empty() {
+        println!();
+        println!(
+            "{:<10} {:>12} {:>14} {:>8} {:>14} {:>8}",
+            "seal+open", "raw ns", "per value ns", "x raw", "batch ns", "x raw"
+        );
+        for (bytes, raw, value, batch) in &per_size {
+            println!(
+                "{:<10} {raw:>12.0} {value:>14.0} {:>8.2} {batch:>14.0} {:>8.2}",
+                format!("{bytes} B"),
+                value / raw,
+                batch / raw
+            );
+        }
+    }
     println!();
     println!(
         "{:<44} {:>12}  target",
