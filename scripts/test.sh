@@ -71,8 +71,10 @@ source scripts/services.sh
 start_services "$(dirname "$PY")" || missing "a test service (OpenBao or moto_server; see above)"
 
 say "python package (crates/fieldcrypt-py, PyO3 + maturin, abi3): built into the venv, its pytest suite"
-# Unoptimised here (the same code; no second, release compilation of the AWS SDK for the wheel).
-PYPKG="$(FIELDCRYPT_WHEEL_PROFILE=debug bash scripts/python-package.sh | tail -n 1)"
+# Unoptimised here (the same code; no second, release compilation of the AWS SDK for the wheel),
+# and so for the example shop's own call below, which then finds it built.
+export FIELDCRYPT_WHEEL_PROFILE=debug
+PYPKG="$(bash scripts/python-package.sh | tail -n 1)"
 CI="${CI:-}" "$PYPKG" -m pytest -q -s crates/fieldcrypt-py/tests/test_core.py crates/fieldcrypt-py/tests/test_providers.py crates/fieldcrypt-py/tests/test_files.py crates/fieldcrypt-py/tests/test_fork.py 2>&1 | grep -v '^$'
 [[ "${PIPESTATUS[0]}" == 0 ]] || exit 1
 

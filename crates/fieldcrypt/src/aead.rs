@@ -36,7 +36,8 @@ pub struct AeadError;
 /// An XAES key with its AES key schedule and CMAC subkey `K1` precomputed.
 pub struct XaesKey {
     aes: backend::Aes256,
-    k1: [u8; BLOCK_LEN],
+    /// CMAC's subkey K1, as one 128-bit word (XORed whole, wiped in one write).
+    k1: u128,
 }
 
 impl Drop for XaesKey {
@@ -66,9 +67,9 @@ pub(crate) struct PrefixKey {
     prefix: [u8; 12],
     commit: bool,
     gcm: backend::Aes256Gcm,
-    x1_k1: [u8; BLOCK_LEN],
+    x1_k1: u128,
     /// The key it was derived from, by its CMAC subkey (a fingerprint: equal K1, same key).
-    k1: [u8; BLOCK_LEN],
+    k1: u128,
 }
 
 impl PrefixKey {
@@ -92,43 +93,44 @@ impl XaesKey {
         let aes = backend::Aes256::new(key);
         let mut l = [[0u8; BLOCK_LEN]];
         aes.encrypt_blocks(&mut l);
-        let k1 = dbl(&l[0]);
+        let mut k1 = dbl(&l[0]);
         l[0].zeroize();
-        Self { aes, k1 }
+        let word = u128::from_ne_bytes(k1);
+        k1.zeroize();
+        Self { aes, k1: word }
     }
 
     /// The first round of the KDF for `prefix = N[:12]`: two CMAC blocks give the GCM key, and
     /// with `commit` the commitment's shared first CMAC block `"XCMT" || N[:12]` goes through
     /// the same call.
     pub(crate) fn prefix_key(&self, prefix: &[u8; 12], commit: bool) -> PrefixKey {
-        let k1 = u128::from_ne_bytes(self.k1);
-        let mut blocks = [[0u8; BLOCK_LEN]; 3];
-        for (i, block) in blocks.iter_mut().take(2).enumerate() {
-            // M_i = [i]_16 || "X" || 0x00 || N[:12] (SP 800-108r1 counter mode: a 16-bit counter,
-            // the label "X", a separator, the context), XORed with K1 as the last CMAC block.
-            block[..4].copy_from_slice(&[0x00, (i + 1) as u8, b'X', 0x00]);
-            block[4..].copy_from_slice(prefix);
-            *block = (u128::from_ne_bytes(*block) ^ k1).to_ne_bytes();
+        // Blocks are kept as 128-bit words: XORed whole and wiped in three writes, not 48.
+        let mut blocks = [0u128; 3];
+        {
+            let bytes: &mut [[u8; BLOCK_LEN]; 3] = bytemuck::cast_mut(&mut blocks);
+            for (i, block) in bytes.iter_mut().take(2).enumerate() {
+                // M_i = [i]_16 || "X" || 0x00 || N[:12] (SP 800-108r1 counter mode: a 16-bit
+                // counter, the label "X", a separator, the context), XORed with K1 as the last
+                // CMAC block.
+                block[..4].copy_from_slice(&[0x00, (i + 1) as u8, b'X', 0x00]);
+                block[4..].copy_from_slice(prefix);
+            }
+            if commit {
+                bytes[2][..4].copy_from_slice(b"XCMT");
+                bytes[2][4..].copy_from_slice(prefix);
+            }
         }
-        let first_round = if commit {
-            blocks[2][..4].copy_from_slice(b"XCMT");
-            blocks[2][4..].copy_from_slice(prefix);
-            3
-        } else {
-            2
-        };
-        self.aes.encrypt_blocks(&mut blocks[..first_round]);
-        let mut gcm_key = [0u8; 32];
-        gcm_key[..16].copy_from_slice(&blocks[0]);
-        gcm_key[16..].copy_from_slice(&blocks[1]);
-        let gcm = backend::Aes256Gcm::new(&gcm_key);
+        blocks[0] ^= self.k1;
+        blocks[1] ^= self.k1;
+        let first_round = if commit { 3 } else { 2 };
+        self.aes.encrypt_blocks(
+            &mut bytemuck::cast_mut::<_, [[u8; BLOCK_LEN]; 3]>(&mut blocks)[..first_round],
+        );
+        let mut gcm_key = [blocks[0], blocks[1]];
+        let gcm = backend::Aes256Gcm::new(bytemuck::cast_ref(&gcm_key));
         gcm_key.zeroize();
-        let x1_k1 = if commit {
-            (u128::from_ne_bytes(blocks[2]) ^ k1).to_ne_bytes()
-        } else {
-            [0u8; BLOCK_LEN]
-        };
-        blocks.as_flattened_mut().zeroize();
+        let x1_k1 = if commit { blocks[2] ^ self.k1 } else { 0 };
+        blocks.zeroize();
         PrefixKey {
             prefix: *prefix,
             commit,
@@ -140,24 +142,28 @@ impl XaesKey {
 
     /// Whether `key` was derived by this key for this prefix and suite.
     pub(crate) fn derived(&self, key: &PrefixKey, prefix: &[u8], commit: bool) -> bool {
-        key.commit == commit && key.prefix == prefix && backend::ct_eq(&key.k1, &self.k1)
+        key.commit == commit
+            && key.prefix == prefix
+            && backend::ct_eq(&key.k1.to_ne_bytes(), &self.k1.to_ne_bytes())
     }
 
     /// The second round, for the committing suite: `W_i = (N[12:] || 0x00 0x01 0x00 i) ^ X1 ^ K1`,
     /// the last blocks of two two-block CMACs whose first block encrypted to X1.
     fn commitment(&self, key: &PrefixKey, nonce: &[u8; NONCE_LEN]) -> [u8; COMMITMENT_LEN] {
-        let x1_k1 = u128::from_ne_bytes(key.x1_k1);
-        let mut last = [[0u8; BLOCK_LEN]; 2];
-        for (i, block) in last.iter_mut().enumerate() {
-            block[..12].copy_from_slice(&nonce[12..]);
-            block[12..].copy_from_slice(&[0x00, 0x01, 0x00, (i + 1) as u8]);
-            *block = (u128::from_ne_bytes(*block) ^ x1_k1).to_ne_bytes();
+        let mut last = [0u128; 2];
+        {
+            let bytes: &mut [[u8; BLOCK_LEN]; 2] = bytemuck::cast_mut(&mut last);
+            for (i, block) in bytes.iter_mut().enumerate() {
+                block[..12].copy_from_slice(&nonce[12..]);
+                block[12..].copy_from_slice(&[0x00, 0x01, 0x00, (i + 1) as u8]);
+            }
         }
-        self.aes.encrypt_blocks(&mut last);
-        let mut out = [0u8; COMMITMENT_LEN];
-        out[..16].copy_from_slice(&last[0]);
-        out[16..].copy_from_slice(&last[1]);
-        last.as_flattened_mut().zeroize();
+        last[0] ^= key.x1_k1;
+        last[1] ^= key.x1_k1;
+        self.aes
+            .encrypt_blocks(bytemuck::cast_mut::<_, [[u8; BLOCK_LEN]; 2]>(&mut last));
+        let out: [u8; COMMITMENT_LEN] = bytemuck::cast(last);
+        last.zeroize();
         out
     }
 
