@@ -487,17 +487,11 @@ impl Keyring {
     }
 
     /// The primary key's derived key for a nonce prefix, for a batch of values that share it
-    /// ([`crate::Sealer`]); with the primary key's id, which the batch must check is still
-    /// the primary when it seals.
-    pub(crate) fn primary_prefix_key(
-        &self,
-        prefix: &[u8; 12],
-    ) -> Result<(KeyId, PrefixKey), Error> {
+    /// ([`crate::Sealer`], which checks with [`Self::is_primary_prefix_key`] that it still is
+    /// the primary's before each seal).
+    pub(crate) fn primary_prefix_key(&self, prefix: &[u8; 12]) -> Result<PrefixKey, Error> {
         let (info, material) = self.primary_entry()?;
-        Ok((
-            info.id,
-            material.xaes.prefix_key(prefix, info.suite.commits()),
-        ))
+        Ok(material.xaes.prefix_key(prefix, info.suite.commits()))
     }
 
     /// Whether `key` was derived from this keyring's primary key (for its own prefix).

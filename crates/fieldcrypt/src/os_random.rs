@@ -2,8 +2,8 @@
 //! and later), else through the `getrandom` system call (or the platform's equivalent).
 //!
 //! Why not aws-lc's DRBG, as before: every envelope draws a fresh 24-byte nonce, and on the
-//! development machine that call cost 636 ns through aws-lc (which mixes fresh entropy into every
-//! call), 446 ns as a system call, and 68 ns through the vDSO: the nonce was most of the cost of
+//! development machine that call cost about 600 ns through aws-lc (which mixes fresh entropy into
+//! every call), 450 ns as a system call, and 70 ns through the vDSO: the nonce was most of the cost of
 //! sealing a short field. `cargo bench -p fieldcrypt --bench primitives` measures all three;
 //! docs/PERFORMANCE.md records the figures and the decision.
 //!
@@ -13,7 +13,7 @@
 //! on a reseed and a VM-generation-ID change; a restored VM snapshot reseeds before it hands out
 //! a byte, and a forked child finds its copy of the state wiped and starts from a fresh seed.
 //! (No process-id check is added here: `getpid` is a system call, which would cost more than the
-//! vDSO call it guards. The fork test, `tests/fork.py` in the Python package, compares a million
+//! vDSO call it guards. The fork test, `tests/test_fork.py` in the Python package, compares a million
 //! nonces of a parent and its child.) Each thread owns its own small pool of states, so no lock
 //! or queue is shared between threads that a fork could leave half-updated.
 //!

@@ -124,7 +124,7 @@ impl Sealer {
             // The old batch (and its key) is dropped before a new prefix is drawn.
             self.batch = None;
             let prefix: [u8; 12] = random_array()?;
-            let (_, key) = keyring.primary_prefix_key(&prefix)?;
+            let key = keyring.primary_prefix_key(&prefix)?;
             self.batch = Some((key, self.block));
         }
         let Some((key, left)) = self.batch.as_mut() else {
