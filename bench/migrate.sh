@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Throughput of the column jobs on PostgreSQL, each beside the plain-SQL baseline that rewrites
 # the same column in the same run (`UPDATE t SET c2 = c`): encrypt-column in place with one blind
-# index, then rotate the whole table to a new key. Not a test; prints a table.
+# index, then rotate the whole table to a new key, then rotate it again as two shards (two
+# processes, `--shard 1/2` and `--shard 2/2`) against the same baseline. Not a test; prints a table.
 #
 #   bash bench/migrate.sh [ROWS]          (default 1,000,000; FIELDCRYPT_TEST_POSTGRES_URL)
 #   BENCH_JSON=FILE also writes the figures as JSON (bench/report.py).
@@ -12,7 +13,7 @@ url="${FIELDCRYPT_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 cargo build --release -q -p fieldcrypt-cli
 bin="$PWD/target/release/fieldcrypt"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"; psql -q "$url" -c "DROP TABLE IF EXISTS fc_bench_migrate" >/dev/null 2>&1 || true' EXIT
+trap 'rm -rf "$work"; psql -q "$url" -c "DROP TABLE IF EXISTS fc_bench_migrate" -c "DELETE FROM fieldcrypt_shards WHERE table_name = '"'"'fc_bench_migrate'"'"'" >/dev/null 2>&1 || true' EXIT
 export FIELDCRYPT_KEYRING="$work/keyring.json" FIELDCRYPT_MASTER_KEY="$work/master.key"
 "$bin" keyring init >/dev/null
 
@@ -41,6 +42,18 @@ psql -q "$url" -c "VACUUM fc_bench_migrate" >/dev/null
 "$bin" keyring rotate >/dev/null
 t0=$(now); "$bin" rotate --database-url "$url" --table fc_bench_migrate --column email ${FC_BENCH_ARGS:-} >"$work/rotate.txt" 2>/dev/null; t1=$(now)
 rotate=$(rate "$t0" "$t1")
+psql -q "$url" -c "VACUUM fc_bench_migrate" >/dev/null
+
+# The same rotation again, split between two processes.
+psql -q "$url" -c "DELETE FROM fieldcrypt_shards WHERE table_name = 'fc_bench_migrate'" >/dev/null 2>&1 || true
+"$bin" keyring rotate >/dev/null
+t0=$(now)
+for shard in 1 2; do
+    "$bin" rotate --database-url "$url" --table fc_bench_migrate --column email --shard "$shard/2" ${FC_BENCH_ARGS:-} >"$work/rotate-shard$shard.txt" 2>/dev/null &
+done
+wait
+t1=$(now)
+rotate2=$(rate "$t0" "$t1")
 
 # The write pass alone: the whole command's rate with the verification pass's seconds (from the
 # job's own summary) taken out.
@@ -57,14 +70,14 @@ printf '%-58s %12s rows/s\n' "UPDATE t SET c2 = email (envelope rows, baseline)"
 printf '%-58s %12s rows/s  %4s of baseline; write pass alone %s rows/s\n' \
     "fieldcrypt rotate (every row to the new key)" "$rotate" "$(share "$rotate" "$baseline2")" \
     "$(pass_rate "$rotate" "$(verify_s "$work/rotate.txt")")"
-sed 's/^/  /' "$work/encrypt.txt" "$work/rotate.txt"
 # For bench/report.py: the same figures as JSON.
 if [[ -n "${BENCH_JSON:-}" ]]; then
-    python3 - "$rows" "$baseline" "$encrypt" "$baseline2" "$rotate" >"$BENCH_JSON" <<'PY'
+    python3 - "$rows" "$baseline" "$encrypt" "$baseline2" "$rotate" "$rotate2" >"$BENCH_JSON" <<'PY'
 import json, sys
 rows, *rates = sys.argv[1:]
-b1, enc, b2, rot = (float(r.replace(",", "")) for r in rates)
+b1, enc, b2, rot, rot2 = (float(r.replace(",", "")) for r in rates)
 print(json.dumps({"rows": int(rows), "update_plain_rows_per_s": b1, "encrypt_column_rows_per_s": enc,
-                  "update_envelopes_rows_per_s": b2, "rotate_rows_per_s": rot}))
+                  "update_envelopes_rows_per_s": b2, "rotate_rows_per_s": rot,
+                  "rotate_2_shards_rows_per_s": rot2}))
 PY
 fi

@@ -264,6 +264,13 @@ pub(crate) struct ColumnArgs {
     /// Passes over the table at most (later passes take rows that changed under the job).
     #[arg(long, default_value_t = 10)]
     pub(crate) max_passes: u32,
+    /// Work on one shard of the table, I/N (e.g. 2/4): start N processes, on one machine or
+    /// several, one per shard. The first to start stores the key ranges in fieldcrypt_shards.
+    #[arg(long)]
+    pub(crate) shard: Option<fieldcrypt_migrate::Shard>,
+    /// With --dry-run: the key ranges of N shards and the rows pending in each.
+    #[arg(long, requires = "dry_run", conflicts_with = "shard")]
+    pub(crate) shards: Option<u32>,
 }
 
 /// The providers' names, as documents record them.

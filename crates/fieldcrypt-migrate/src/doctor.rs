@@ -206,6 +206,7 @@ async fn examine(
         index_column: index.map(|spec| spec.column.clone()),
         blind_index: blind_index.clone(),
         pending: "1 = 0".to_owned(),
+        range: crate::db::KeyRange::default(),
     };
     let context = Context::new(table, column)?;
     let mut report = ColumnReport {

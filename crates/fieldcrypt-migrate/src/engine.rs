@@ -12,9 +12,11 @@ use std::time::{Duration, Instant};
 use fieldcrypt::Keyring;
 use tokio::task::JoinSet;
 
+use crate::db::KeyRange;
 use crate::db::{Change, Pool, ReadRow, RowId};
 use crate::error::MigrateError;
 use crate::resolve::plan;
+use crate::shard::{self, Shard};
 use crate::spec::{ColumnJob, Operation, RunOptions, SourceFormat};
 use crate::transform::{Contexts, Failure, Outcome, RowWork, Transformed, Verdict, Written};
 
@@ -58,6 +60,8 @@ pub struct Verification {
 pub struct Summary {
     /// The job.
     pub operation: Operation,
+    /// The shard the job ran on, and its keys (`None`: the whole table).
+    pub shard: Option<(Shard, KeyRange)>,
     /// Rows pending at the start.
     pub pending_at_start: u64,
     /// Rows written.
@@ -145,8 +149,11 @@ async fn run_with(
         ));
     }
     let started = Instant::now();
-    let plan = plan(pool, job, keyring).await?;
-    let pending_at_start = pool.count(&plan.count_pending()).await?;
+    let mut plan = plan(pool, job, keyring).await?;
+    if let Some(shard) = options.shard {
+        plan.range = shard::range(pool, &plan, shard, !options.dry_run).await?;
+    }
+    let pending_at_start = pool.count_pending(&plan).await?;
     let mut run = Run {
         pool,
         work: RowWork {
@@ -308,7 +315,13 @@ impl Run<'_> {
     /// The batch's compare-and-swaps; failed rows are counted (once) instead.
     fn changes(&mut self, batch: Vec<Transformed>) -> Vec<Change> {
         let mut changes = Vec::with_capacity(batch.len());
-        for Transformed { id, old, outcome } in batch {
+        for Transformed {
+            id,
+            old,
+            tid,
+            outcome,
+        } in batch
+        {
             match outcome {
                 Outcome::Change(new, index) => {
                     if self.record {
@@ -319,6 +332,7 @@ impl Run<'_> {
                         old,
                         new,
                         index,
+                        tid,
                     });
                 }
                 Outcome::Unchanged => {}
@@ -336,6 +350,7 @@ impl Run<'_> {
         let plan = self.work.plan;
         Summary {
             operation: self.work.job.operation,
+            shard: self.options.shard.map(|s| (s, plan.range.clone())),
             pending_at_start: self.state.pending_at_start,
             written: self.state.written,
             concurrent: self.state.concurrent,
@@ -441,7 +456,7 @@ async fn verify(
     // Into another column, a row still to do has no value there at all, so the read above
     // cannot see it: count those rows (the pending condition) as left.
     if plan.into {
-        let not_done = pool.count(&plan.count_pending()).await?;
+        let not_done = pool.count_pending(plan).await?;
         result.checked += not_done;
         result.left += not_done;
     }

@@ -31,11 +31,13 @@ pub mod doctor;
 pub mod engine;
 pub mod error;
 mod resolve;
+pub mod shard;
 pub mod spec;
 mod transform;
 
-pub use db::{Class, ColumnInfo, Pool, RowId};
+pub use db::{Class, ColumnInfo, KeyRange, Pool, RowId};
 pub use doctor::{ColumnReport, DoctorReport, doctor};
 pub use engine::{Progress, Summary, Verification, run, run_import};
 pub use error::MigrateError;
+pub use shard::{Shard, ShardStatus};
 pub use spec::{BeforeWrite, ColumnJob, IndexSpec, Operation, RunOptions, SourceFormat};

@@ -195,5 +195,6 @@ pub(crate) async fn plan(
         index_column: job.index.as_ref().map(|i| i.column.clone()),
         blind_index,
         pending,
+        range: crate::db::KeyRange::default(),
     })
 }

@@ -162,6 +162,8 @@ pub struct RunOptions {
     /// the job; an application that keeps writing plaintext keeps them coming, so the job stops
     /// here and the verification pass reports what is left.
     pub max_passes: u32,
+    /// Work on one shard of the table (`--shard I/N`, see [`crate::shard`]) rather than all of it.
+    pub shard: Option<crate::shard::Shard>,
     /// For tests only: runs before each batch write, in the window between the batch's read and
     /// its compare-and-swap, where a test makes the application's concurrent write.
     #[doc(hidden)]
@@ -210,6 +212,7 @@ impl Default for RunOptions {
             rows_per_sec: None,
             dry_run: false,
             max_passes: 10,
+            shard: None,
             before_write: BeforeWrite::default(),
         }
     }

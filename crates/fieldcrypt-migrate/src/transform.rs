@@ -191,7 +191,29 @@ fn index_of(plan: &Plan, keyring: &Keyring, value: &Value) -> Result<Option<i64>
 /// beyond that, values are opened as before.
 pub(crate) struct Written {
     hasher: std::hash::RandomState,
-    digests: HashSet<u64>,
+    digests: HashSet<u64, std::hash::BuildHasherDefault<Digest>>,
+}
+
+/// The set's own hasher: a digest is already a keyed hash, so the set takes it as it is
+/// instead of hashing it a second time.
+#[derive(Default)]
+struct Digest(u64);
+
+impl std::hash::Hasher for Digest {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is called for a `u64`; anything else is folded in all the same.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl Written {
@@ -202,7 +224,7 @@ impl Written {
     pub(crate) fn new() -> Self {
         Self {
             hasher: std::hash::RandomState::new(),
-            digests: HashSet::new(),
+            digests: HashSet::default(),
         }
     }
 
@@ -338,6 +360,7 @@ impl RowWork<'_> {
                     Ok(Transformed {
                         id: row.id,
                         old: row.value,
+                        tid: row.tid,
                         outcome,
                     })
                 })
@@ -350,6 +373,8 @@ impl RowWork<'_> {
 pub(crate) struct Transformed {
     pub(crate) id: RowId,
     pub(crate) old: Cell,
+    /// Where the row's version was when it was read ([`ReadRow::tid`]).
+    pub(crate) tid: Option<String>,
     pub(crate) outcome: Outcome,
 }
 

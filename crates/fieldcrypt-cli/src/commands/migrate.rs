@@ -67,8 +67,21 @@ impl Reporter {
     }
 }
 
+/// `from KEY` / `to KEY` / `all keys`, for a shard's range.
+fn describe_range(range: &fieldcrypt_migrate::KeyRange) -> String {
+    match (&range.lower, &range.upper) {
+        (None, None) => "all keys".to_owned(),
+        (Some(lower), None) => format!("keys from {lower}"),
+        (None, Some(upper)) => format!("keys below {upper}"),
+        (Some(lower), Some(upper)) => format!("keys from {lower}, below {upper}"),
+    }
+}
+
 fn print_summary(what: &str, s: &Summary) {
     let secs = s.elapsed.as_secs_f64();
+    if let Some((_, range)) = &s.shard {
+        println!("{what}: {}", describe_range(range));
+    }
     println!(
         "{what}: {} of {} pending rows written in {secs:.1} s ({:.0} rows/s), {} pass(es)",
         s.written,
@@ -159,9 +172,29 @@ pub(crate) fn run(
         rows_per_sec: args.rows_per_sec,
         dry_run: args.dry_run,
         max_passes: args.max_passes,
+        shard: args.shard,
         ..RunOptions::default()
     };
-    let what = format!("{} {}.{}", operation.name(), args.on.table, args.column);
+    let mut what = format!("{} {}.{}", operation.name(), args.on.table, args.column);
+    if let Some(count) = args.shards {
+        let shards = loaded.runtime().block_on(async {
+            let pool = Pool::connect(&args.on.database_url).await?;
+            fieldcrypt_migrate::shard::status(&pool, &job, loaded.keyring(), count).await
+        });
+        for s in shards.with_context(|| what.clone())? {
+            println!(
+                "{what}: shard {}: {} pending ({})",
+                s.shard,
+                s.pending,
+                describe_range(&s.range)
+            );
+        }
+        println!("dry run: nothing written");
+        return Ok(());
+    }
+    if let Some(shard) = args.shard {
+        what = format!("{what} [shard {shard}]");
+    }
     let mut reporter = Reporter::new(what.clone());
     let summary = loaded.runtime().block_on(async {
         let pool = Pool::connect(&args.on.database_url).await?;

@@ -65,6 +65,9 @@ pub(crate) struct ReadRow {
     pub(crate) id: RowId,
     pub(crate) value: Cell,
     pub(crate) index: Option<i64>,
+    /// PostgreSQL: where the row's version was when it was read (`ctid` as text), so that the
+    /// compare-and-swap fetches it directly instead of looking its key up in the index.
+    pub(crate) tid: Option<String>,
 }
 
 /// One row's compare-and-swap. No `Debug`: it holds a blind-index value, which must not reach
@@ -75,6 +78,8 @@ pub(crate) struct Change {
     pub(crate) new: Cell,
     /// The blind-index value to write beside it, when the job fills an index column.
     pub(crate) index: Option<i64>,
+    /// Where the row's version was when it was read ([`ReadRow::tid`]).
+    pub(crate) tid: Option<String>,
 }
 
 /// Reads column `index` of `row` as `class`; `None` for NULL.
@@ -103,13 +108,29 @@ where
     })
 }
 
-/// Reads a row's key, its value (column 1) and index value (column 2, when `indexed`); `None`
-/// when the value is NULL.
+/// Reads a row's key (column 0).
+pub(crate) fn get_key<'r, DB, R>(row: &'r R, pk_class: Class) -> Result<RowId, sqlx::Error>
+where
+    DB: Database,
+    R: Row<Database = DB>,
+    usize: sqlx::ColumnIndex<R>,
+    String: Decode<'r, DB> + Type<DB>,
+    i64: Decode<'r, DB> + Type<DB>,
+{
+    Ok(match pk_class {
+        Class::Int => RowId::Int(row.try_get(0)?),
+        _ => RowId::Text(row.try_get(0)?),
+    })
+}
+
+/// Reads a row's key, its value (column 1), its index value (column 2, when `indexed`) and,
+/// when `with_tid`, its version's address (the last column); `None` when the value is NULL.
 pub(crate) fn get_row<'r, DB, R>(
     row: &'r R,
     pk_class: Class,
     class: Class,
     indexed: bool,
+    with_tid: bool,
 ) -> Result<Option<ReadRow>, sqlx::Error>
 where
     DB: Database,
@@ -121,12 +142,19 @@ where
     f64: Decode<'r, DB> + Type<DB>,
     bool: Decode<'r, DB> + Type<DB>,
 {
-    let id = match pk_class {
-        Class::Int => RowId::Int(row.try_get(0)?),
-        _ => RowId::Text(row.try_get(0)?),
-    };
+    let id = get_key(row, pk_class)?;
     let index: Option<i64> = if indexed { row.try_get(2)? } else { None };
-    Ok(get_cell(row, 1, class)?.map(|value| ReadRow { id, value, index }))
+    let tid: Option<String> = if with_tid {
+        row.try_get(if indexed { 3 } else { 2 })?
+    } else {
+        None
+    };
+    Ok(get_cell(row, 1, class)?.map(|value| ReadRow {
+        id,
+        value,
+        index,
+        tid,
+    }))
 }
 
 pub(crate) type Query<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments<'q>>;

@@ -1,6 +1,7 @@
 //! The database side of a job, one concern per module: `catalog` (what a table's columns are,
 //! from the catalogue's own type names), `dialect` (each database's spelling), `cells` (values,
-//! keys and their binding), `plan` (a job's SQL, with the one compare-and-swap), and here the
+//! keys and their binding), `plan` (a job's SQL, with the one compare-and-swap), `shards` (the
+//! shard plans' table and a table's key boundaries), and here the
 //! pool, its sessions, and the statements a job runs.
 //!
 //! No lock is held between a batch's read and its write, so the job never blocks the
@@ -19,6 +20,7 @@ pub use catalog::{Class, ColumnInfo};
 pub use cells::RowId;
 pub(crate) use cells::{Cell, Change, ReadRow};
 pub(crate) use dialect::Dialect;
+pub use plan::KeyRange;
 pub(crate) use plan::Plan;
 
 use cells::{PgColumn, bind_cell, bind_id, get_row, id_cell};
@@ -47,6 +49,9 @@ macro_rules! with_pool {
         }
     };
 }
+
+// Declared after `with_pool!`, which it uses.
+mod shards;
 
 /// Added to the server's `sql_mode` in every MySQL/MariaDB session of a job: a value too long
 /// for its column is an error there, never a silent truncation (the job also checks each value
@@ -128,7 +133,8 @@ impl Pool {
         limit: usize,
     ) -> Result<Vec<ReadRow>, MigrateError> {
         let sql = plan.select_pending(cursor.is_some(), limit);
-        self.fetch(&sql, plan, plan.source_info.class, cursor).await
+        self.fetch(&sql, plan, plan.source_info.class, cursor, plan.reads_tid())
+            .await
     }
 
     /// A batch of every non-NULL value of `column` after `cursor` (the verification pass).
@@ -141,7 +147,7 @@ impl Pool {
         limit: usize,
     ) -> Result<Vec<ReadRow>, MigrateError> {
         let sql = plan.select_all(column, class, cursor.is_some(), limit);
-        self.fetch(&sql, plan, class, cursor).await
+        self.fetch(&sql, plan, class, cursor, false).await
     }
 
     async fn fetch(
@@ -150,18 +156,19 @@ impl Pool {
         plan: &Plan,
         class: Class,
         cursor: Option<&RowId>,
+        with_tid: bool,
     ) -> Result<Vec<ReadRow>, MigrateError> {
         let during = "read a batch";
         let indexed = plan.index_column.is_some();
         with_pool!(self, p => {
             let mut query = sqlx::query(sql);
-            if let Some(id) = cursor {
-                query = bind_id(query, id.clone());
+            for key in plan.key_params(cursor) {
+                query = bind_id(query, key);
             }
             let rows = query.fetch_all(p).await.map_err(MigrateError::db(during))?;
             let mut out = Vec::with_capacity(rows.len());
             for row in &rows {
-                if let Some(read) = get_row(row, plan.pk_class, class, indexed).map_err(MigrateError::db(during))? {
+                if let Some(read) = get_row(row, plan.pk_class, class, indexed, with_tid).map_err(MigrateError::db(during))? {
                     out.push(read);
                 }
             }
@@ -205,10 +212,14 @@ impl Pool {
         let sql = plan.select_every(column, class);
         let indexed = plan.index_column.is_some();
         with_pool!(self, p => {
-            let mut rows = sqlx::query(&sql).fetch(p);
+            let mut query = sqlx::query(&sql);
+            for key in plan.key_params(None) {
+                query = bind_id(query, key);
+            }
+            let mut rows = query.fetch(p);
             let mut out = Vec::with_capacity(chunk);
             while let Some(row) = rows.try_next().await.map_err(MigrateError::db(during))? {
-                if let Some(read) = get_row(&row, plan.pk_class, class, indexed).map_err(MigrateError::db(during))? {
+                if let Some(read) = get_row(&row, plan.pk_class, class, indexed, false).map_err(MigrateError::db(during))? {
                     out.push(read);
                 }
                 if out.len() >= chunk {
@@ -241,25 +252,31 @@ impl Pool {
             let mut olds = Vec::with_capacity(changes.len());
             let mut news = Vec::with_capacity(changes.len());
             let mut indexes = Vec::with_capacity(changes.len());
+            let mut tids = Vec::with_capacity(changes.len());
             for change in changes {
                 ids.push(id_cell(change.id));
                 olds.push(change.old);
                 news.push(change.new);
                 indexes.push(change.index);
+                tids.push(change.tid);
             }
+            // Every row's address, or none (then the key's index finds them).
+            let tids: Option<Vec<String>> = tids.into_iter().collect();
             let (ids, olds, news) = (
                 PgColumn::collect(ids, plan.pk_class)?,
                 PgColumn::collect(olds, plan.source_info.class)?,
                 PgColumn::collect(news, plan.target_info.class)?,
             );
-            let sql = plan.compare_and_swap(BatchRows::Arrays([
-                ids.sql_type(),
-                olds.sql_type(),
-                news.sql_type(),
-            ]));
+            let sql = plan.compare_and_swap(BatchRows::Arrays {
+                types: [ids.sql_type(), olds.sql_type(), news.sql_type()],
+                tids: tids.is_some(),
+            });
             let mut query = news.bind(olds.bind(ids.bind(sqlx::query(&sql))));
             if plan.index_column.is_some() {
                 query = query.bind(indexes);
+            }
+            if let Some(tids) = tids {
+                query = query.bind(tids);
             }
             return Ok(query
                 .execute(p)
@@ -282,10 +299,20 @@ impl Pool {
         })
     }
 
-    /// `SELECT COUNT(*) ...` as a number.
-    pub(crate) async fn count(&self, sql: &str) -> Result<u64, MigrateError> {
+    /// The rows pending in the job's range.
+    pub(crate) async fn count_pending(&self, plan: &Plan) -> Result<u64, MigrateError> {
         let during = "count rows";
-        let n: i64 = with_pool!(self, p => sqlx::query_scalar(sql).fetch_one(p).await.map_err(MigrateError::db(during))?);
+        let sql = plan.count_pending();
+        let n: i64 = with_pool!(self, p => {
+            let mut query = sqlx::query_scalar(&sql);
+            for key in plan.key_params(None) {
+                query = match key {
+                    RowId::Int(v) => query.bind(v),
+                    RowId::Text(v) => query.bind(v),
+                };
+            }
+            query.fetch_one(p).await.map_err(MigrateError::db(during))?
+        });
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }
