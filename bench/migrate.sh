@@ -70,6 +70,10 @@ printf '%-58s %12s rows/s\n' "UPDATE t SET c2 = email (envelope rows, baseline)"
 printf '%-58s %12s rows/s  %4s of baseline; write pass alone %s rows/s\n' \
     "fieldcrypt rotate (every row to the new key)" "$rotate" "$(share "$rotate" "$baseline2")" \
     "$(pass_rate "$rotate" "$(verify_s "$work/rotate.txt")")"
+printf '%-58s %12s rows/s  %4s of baseline; %s the rate of one process\n' \
+    "fieldcrypt rotate as 2 shards (2 processes at once)" "$rotate2" "$(share "$rotate2" "$baseline2")" \
+    "$(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}x')" "${rotate2//,/}" "${rotate//,/}")"
+sed 's/^/  /' "$work/encrypt.txt" "$work/rotate.txt" "$work/rotate-shard1.txt" "$work/rotate-shard2.txt"
 # For bench/report.py: the same figures as JSON.
 if [[ -n "${BENCH_JSON:-}" ]]; then
     python3 - "$rows" "$baseline" "$encrypt" "$baseline2" "$rotate" "$rotate2" >"$BENCH_JSON" <<'PY'

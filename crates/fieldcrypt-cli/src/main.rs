@@ -10,6 +10,11 @@ mod keys;
 
 use clap::Parser as _;
 
+/// mimalloc rather than glibc's allocator: the column jobs allocate per row on several threads at
+/// once, where glibc's arena locks showed in profiles (docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     match commands::run(args) {
