@@ -154,6 +154,8 @@ async fn run_with(
         plan.range = shard::range(pool, &plan, shard, !options.dry_run).await?;
     }
     let pending_at_start = pool.count_pending(&plan).await?;
+    // Decrypt's verification opens nothing (it looks for envelopes left): nothing to record.
+    let record = job.operation != Operation::Decrypt;
     let mut run = Run {
         pool,
         work: RowWork {
@@ -173,9 +175,8 @@ async fn run_with(
             pass: 0,
         },
         failed: BTreeMap::new(),
-        written: Written::new(),
-        // Decrypt's verification opens nothing (it looks for envelopes left): nothing to record.
-        record: job.operation != Operation::Decrypt,
+        written: Written::with_capacity(if record { pending_at_start } else { 0 }),
+        record,
         verify_elapsed: Duration::ZERO,
     };
     let verification = if options.dry_run {
@@ -283,7 +284,10 @@ impl Run<'_> {
             };
             // The next batch is read while this one is sealed and written.
             next = read(Some(last.id.clone()));
-            let changes = self.changes(self.work.transform_batch(batch)?);
+            let transformed = self
+                .work
+                .transform_batch(batch, self.record.then_some(&self.written))?;
+            let changes = self.changes(transformed);
             while writes.len() >= self.options.parallel.max(1) {
                 finish_write(&mut writes, &mut self.state, progress).await?;
             }
@@ -320,12 +324,13 @@ impl Run<'_> {
             old,
             tid,
             outcome,
+            digest,
         } in batch
         {
             match outcome {
                 Outcome::Change(new, index) => {
-                    if self.record {
-                        self.written.record(&id, &new, index);
+                    if let Some(digest) = digest {
+                        self.written.record(digest);
                     }
                     changes.push(Change {
                         id,

@@ -221,22 +221,25 @@ impl Written {
     /// One in this many matching values is opened anyway.
     const SAMPLE: u64 = 64;
 
-    pub(crate) fn new() -> Self {
+    /// Room for `rows` digests from the start (up to the limit), so that the set is not rebuilt
+    /// as it grows.
+    pub(crate) fn with_capacity(rows: u64) -> Self {
+        let rows = usize::try_from(rows).unwrap_or(Self::MAX).min(Self::MAX);
         Self {
             hasher: std::hash::RandomState::new(),
-            digests: HashSet::default(),
+            digests: HashSet::with_capacity_and_hasher(rows, Default::default()),
         }
     }
 
-    fn digest(&self, id: &RowId, cell: &Cell, index: Option<i64>) -> Option<u64> {
+    /// The digest of a value written at a row (computed where the value is sealed, on every
+    /// core; [`Written::record`] only stores it).
+    pub(crate) fn digest(&self, id: &RowId, cell: &Cell, index: Option<i64>) -> Option<u64> {
         let bytes = cell.envelope_bytes()?;
         Some(self.hasher.hash_one((id, bytes, index)))
     }
 
-    pub(crate) fn record(&mut self, id: &RowId, cell: &Cell, index: Option<i64>) {
-        if self.digests.len() < Self::MAX
-            && let Some(digest) = self.digest(id, cell, index)
-        {
+    pub(crate) fn record(&mut self, digest: u64) {
+        if self.digests.len() < Self::MAX {
             self.digests.insert(digest);
         }
     }
@@ -346,9 +349,11 @@ impl RowWork<'_> {
     }
 
     /// [`RowWork::transform`] over a batch, on every core.
+    /// With `written`, each new value's digest for it is computed here too.
     pub(crate) fn transform_batch(
         &self,
         batch: Vec<ReadRow>,
+        written: Option<&Written>,
     ) -> Result<Vec<Transformed>, MigrateError> {
         fieldcrypt::parallel::map_chunks(batch, |rows: Vec<ReadRow>| {
             // One derived key per 256 values (a nonce prefix per batch, a fresh suffix per
@@ -357,11 +362,18 @@ impl RowWork<'_> {
             rows.into_iter()
                 .map(|row| {
                     let outcome = self.transform(&mut sealer, &row.id, &row.value, row.index)?;
+                    let digest = match (&outcome, written) {
+                        (Outcome::Change(new, index), Some(written)) => {
+                            written.digest(&row.id, new, *index)
+                        }
+                        _ => None,
+                    };
                     Ok(Transformed {
                         id: row.id,
                         old: row.value,
                         tid: row.tid,
                         outcome,
+                        digest,
                     })
                 })
                 .collect()
@@ -376,6 +388,8 @@ pub(crate) struct Transformed {
     /// Where the row's version was when it was read ([`ReadRow::tid`]).
     pub(crate) tid: Option<String>,
     pub(crate) outcome: Outcome,
+    /// The new value's digest for [`Written`], when the run records what it writes.
+    pub(crate) digest: Option<u64>,
 }
 
 /// What the verification pass makes of one value.
@@ -454,13 +468,14 @@ mod tests {
 
     #[test]
     fn written_vouches_only_for_the_exact_row_value_and_index_it_recorded() {
-        let mut written = Written::new();
+        let mut written = Written::with_capacity(2000);
         let value = |s: &str| Cell::Text(s.to_owned());
         let rows: Vec<(RowId, Cell)> = (0..2000)
             .map(|i| (RowId::Int(i), value(&format!("fc1c1.envelope-{i}"))))
             .collect();
         for (key, cell) in &rows {
-            written.record(key, cell, Some(7));
+            let digest = written.digest(key, cell, Some(7)).unwrap();
+            written.record(digest);
         }
         let vouched = rows
             .iter()

@@ -33,9 +33,11 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The decoding runs on the calling thread and scoped threads beside it, so an async task waits
-//! for a chunk's decoding as for any short computation (about a microsecond per field, divided
-//! by the cores); keep chunks to thousands of rows, not millions, on a shared runtime.
+//! [`from_rows`] and [`map_rows`] decode on the calling thread and scoped threads beside it, so
+//! an async task waits for them as for any short computation (about a microsecond per field,
+//! divided by the cores). [`chunks`] and [`chunks_with`] decode each chunk on a thread of its
+//! own instead, while the next chunk is fetched: the database keeps sending rows while the
+//! last ones open, and the async task never waits on decoding.
 
 use futures_util::{Stream, TryStreamExt};
 use sqlx::{FromRow, Row};
@@ -62,17 +64,58 @@ where
 }
 
 /// Turns a stream of rows (`query.fetch(executor)`) into a stream of decoded chunks of up to
-/// `chunk` rows each, every chunk decoded on all cores by `T`'s `FromRow` impl.
+/// `chunk` rows each, in order, every chunk decoded on all cores by `T`'s `FromRow` impl while
+/// the next one is fetched.
 pub fn chunks<'s, S, R, T>(
     rows: S,
     chunk: usize,
 ) -> impl Stream<Item = Result<Vec<T>, sqlx::Error>> + 's
 where
     S: Stream<Item = Result<R, sqlx::Error>> + 's,
-    R: Row + Sync + 's,
-    T: for<'r> FromRow<'r, R> + Send + 's,
+    R: Row + Sync + Send + 'static,
+    T: for<'r> FromRow<'r, R> + Send + 'static,
+{
+    chunks_with(rows, chunk, |row: &R| T::from_row(row))
+}
+
+/// [`chunks`] with `decode` (a closure of `row.try_get(..)` calls) instead of a `FromRow` impl.
+pub fn chunks_with<'s, S, R, T, F>(
+    rows: S,
+    chunk: usize,
+    decode: F,
+) -> impl Stream<Item = Result<Vec<T>, sqlx::Error>> + 's
+where
+    S: Stream<Item = Result<R, sqlx::Error>> + 's,
+    R: Row + Sync + Send + 'static,
+    T: Send + 'static,
+    F: Fn(&R) -> Result<T, sqlx::Error> + Clone + Send + Sync + 'static,
 {
     rows.try_chunks(chunk.max(1))
         .map_err(|e| e.1)
-        .and_then(|rows| async move { from_rows(&rows) })
+        .map_ok(move |rows| decode_apart(rows, decode.clone()))
+        // One chunk decoding while the next is fetched.
+        .try_buffered(2)
+}
+
+/// Starts decoding `rows` on a thread of its own (and on all cores from there); the future
+/// resolves to the decoded rows.
+fn decode_apart<R, T, F>(
+    rows: Vec<R>,
+    decode: F,
+) -> impl core::future::Future<Output = Result<Vec<T>, sqlx::Error>>
+where
+    R: Row + Sync + Send + 'static,
+    T: Send + 'static,
+    F: Fn(&R) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+{
+    let (done, decoded) = futures_channel::oneshot::channel();
+    std::thread::spawn(move || {
+        // The receiver may be gone (the stream was dropped): nothing to deliver then.
+        let _ = done.send(map_rows(&rows, decode));
+    });
+    async move {
+        decoded.await.map_err(|_| {
+            sqlx::Error::Decode("the thread decoding a chunk of rows stopped (it panicked)".into())
+        })?
+    }
 }

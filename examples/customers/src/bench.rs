@@ -235,22 +235,26 @@ macro_rules! backend {
                 Ok(start.elapsed())
             }
 
-            /// The same rows, decoded 10,000 at a time on all cores (`fieldcrypt_sqlx::rows`).
+            /// The same rows, decoded 10,000 at a time on all cores while the next chunk is
+            /// fetched (`fieldcrypt_sqlx::rows::chunks_with`).
             async fn select_encrypted_all_cores(pool: &Pool<Db>, rows: u32) -> Result<Duration> {
                 let start = Instant::now();
                 let stream =
                     sqlx::query("SELECT id, name, email, notes FROM bench_fc_enc").fetch(pool);
-                let mut chunks = std::pin::pin!(stream.try_chunks(10_000));
-                let (mut n, mut bytes) = (0u32, 0usize);
-                while let Some(chunk) = chunks.try_next().await.map_err(|e| e.1)? {
-                    let decoded = fieldcrypt_sqlx::rows::map_rows(&chunk, |row| {
+                let mut chunks = std::pin::pin!(fieldcrypt_sqlx::rows::chunks_with(
+                    stream,
+                    10_000,
+                    |row: &<Db as sqlx::Database>::Row| {
                         let name: Encrypted<String, BenchName> = row.try_get(1)?;
                         let email: Encrypted<String, BenchEmail> = row.try_get(2)?;
                         let notes: Encrypted<String, BenchNotes> = row.try_get(3)?;
                         Ok(name.plaintext().len()
                             + email.plaintext().len()
                             + notes.plaintext().len())
-                    })?;
+                    }
+                ));
+                let (mut n, mut bytes) = (0u32, 0usize);
+                while let Some(decoded) = chunks.try_next().await? {
                     bytes += decoded.iter().sum::<usize>();
                     n += decoded.len() as u32;
                 }

@@ -556,6 +556,21 @@ macro_rules! backend_suite {
                     .unwrap();
             assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), [700, 700, 700, 700, 200]);
             check(&chunks.into_iter().flatten().collect::<Vec<_>>());
+            // The closure form; a decoder that panics on its thread ends the stream with an
+            // error instead of leaving it waiting.
+            let ids: Vec<Vec<i64>> = fieldcrypt_sqlx::rows::chunks_with(q::query(&select).fetch(&pool), 1_500, |row| row.try_get::<i64, _>(0))
+                .try_collect()
+                .await
+                .unwrap();
+            assert_eq!(ids.concat(), (1..=i64::from(n)).collect::<Vec<_>>());
+            let panicked: Result<Vec<Vec<i64>>, _> = fieldcrypt_sqlx::rows::chunks_with(q::query(&select).fetch(&pool), 1_000, |row| {
+                let id = row.try_get::<i64, _>(0)?;
+                assert_ne!(id, 1_234, "a decoder that fails this way on purpose");
+                Ok(id)
+            })
+            .try_collect()
+            .await;
+            assert!(matches!(panicked, Err(sqlx::Error::Decode(_))), "{panicked:?}");
 
             // One damaged value late in the table: the batch is an error naming why.
             let mut raw: Vec<u8> = q::query_scalar(&D.sql(&format!("SELECT email FROM {table} WHERE id = 2900")))
