@@ -70,9 +70,33 @@ seeds += [t["text"].encode() for t in kr["document_texts"]]
 for s in seeds:
     with open(f"fuzz/corpus/keyring_document/{hashlib.sha1(s).hexdigest()}", "wb") as f:
         f.write(s)
+# Backups: whole containers (magic, version, manifest, frames, trailer) as the target seals them.
+os.makedirs("fuzz/corpus/backup_container", exist_ok=True)
+def document(d):
+    b = json.dumps(d).encode()
+    return len(b).to_bytes(4, "big") + b
+def container(dump, frames):
+    manifest = {"database": "postgresql", "name": "shop", "location": "127.0.0.1:5432",
+                "tool": "pg_dump", "tool_version": "15.19", "dump_format": "pg_dump-custom",
+                "started_at": "2026-12-08T00:00:00Z", "fieldcrypt_version": "0.1.0", "key_id": 7}
+    out = b"FCBACKUP\x01" + document(manifest)
+    step = max(1, len(dump) // max(1, frames))
+    for i in range(0, len(dump), step):
+        out += len(dump[i:i + step]).to_bytes(4, "big") + dump[i:i + step]
+    out += (0).to_bytes(4, "big")
+    return out + document({"finished_at": "2026-12-08T00:00:01Z", "dump_bytes": len(dump),
+                           "dump_sha256": hashlib.sha256(dump).hexdigest()})
+for s in (container(b"", 1), container(b"PGDMP" + bytes(range(200)), 3), container(b"-- sql\n" * 40, 5)):
+    with open(f"fuzz/corpus/backup_container/{hashlib.sha1(s).hexdigest()}", "wb") as f:
+        f.write(s)
+os.makedirs("fuzz/corpus/database_url", exist_ok=True)
+for s in (b"postgres://app:s3cret@db.example:5432/shop?sslmode=require", b"mariadb://root@127.0.0.1/test",
+          b"sqlite:///var/lib/app/app.db", b"sqlite:app.db?mode=ro", b"mysql://u:p%40ss@[::1]:3306/d%20b"):
+    with open(f"fuzz/corpus/database_url/{hashlib.sha1(s).hexdigest()}", "wb") as f:
+        f.write(s)
 PY
 mkdir -p target
-targets=(envelope_parse open fernet django typed from_str keyring_document stream_open)
+targets=(envelope_parse open fernet django typed from_str keyring_document stream_open backup_container database_url)
 # Built once, then run as many at a time as there are cores (each libFuzzer run is one thread).
 cargo fuzz build --sanitizer none >target/fuzz-build.log 2>&1 || { tail -n 30 target/fuzz-build.log >&2; exit 1; }
 run_one() {

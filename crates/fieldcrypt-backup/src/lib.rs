@@ -35,15 +35,10 @@ pub use target::{Database, Kind};
 use container::{ContainerReader, ContainerWriter};
 
 /// The context every backup stream is bound to: a backup never opens as a sealed file, nor a
-/// sealed file as a backup.
-pub fn backup_context() -> Context {
-    // Two fixed names within the limits: cannot fail.
-    Context::new("fieldcrypt", "backup").unwrap_or_else(|_| unreachable_context())
-}
-
-#[allow(clippy::panic)]
-fn unreachable_context() -> Context {
-    panic!("the fixed backup context is valid")
+/// sealed file as a backup. (Two fixed names within the limits, so it does not fail; an error
+/// rather than a panic all the same.)
+pub fn backup_context() -> Result<Context, Error> {
+    Ok(Context::new("fieldcrypt", "backup")?)
 }
 
 /// What a finished backup or restore did.
@@ -96,7 +91,7 @@ pub fn backup_to_writer<W: Write>(
     out: W,
     progress: Progress<'_>,
 ) -> Result<(Manifest, Trailer), Error> {
-    let context = backup_context();
+    let context = backup_context()?;
     let sealed = SealWriter::with_chunk_size(keyring, Some(&context), BACKUP_CHUNK_SIZE, out)?;
     let key_id = sealed.header().map(|h| h.key_id.get()).unwrap_or_default();
     let manifest = Manifest::new(database, key_id)?;
@@ -135,15 +130,31 @@ fn read_backup(
         bytes: 0,
         progress,
     };
-    let context = backup_context();
-    let opened = OpenReader::new(keyring, Some(&context), counted)?;
-    let mut reader = ContainerReader::new(opened)?;
-    let trailer = reader.copy_dump(dump)?;
+    let (manifest, trailer) = read_stream(keyring, counted, dump)?;
     Ok(Summary {
-        manifest: reader.manifest().clone(),
+        manifest,
         trailer,
         file_bytes,
     })
+}
+
+/// Authenticates a whole backup stream read from `stream` (a pipe from off-site storage, say):
+/// every chunk, the manifest, and the dump's length and digest; the dump itself is discarded.
+pub fn verify_reader<R: Read>(keyring: &Keyring, stream: R) -> Result<(Manifest, Trailer), Error> {
+    read_stream(keyring, stream, &mut io::sink())
+}
+
+/// Opens a backup stream and copies its dump into `dump`, checking it against the trailer.
+fn read_stream<R: Read>(
+    keyring: &Keyring,
+    stream: R,
+    dump: &mut dyn Write,
+) -> Result<(Manifest, Trailer), Error> {
+    let context = backup_context()?;
+    let opened = OpenReader::new(keyring, Some(&context), stream)?;
+    let mut reader = ContainerReader::new(opened)?;
+    let trailer = reader.copy_dump(dump)?;
+    Ok((reader.manifest().clone(), trailer))
 }
 
 /// Restores the backup at `path` into `database`: verifies the whole file first (nothing is
