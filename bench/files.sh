@@ -10,6 +10,7 @@
 # 3. A 1,000,000-row PostgreSQL table: `fieldcrypt backup` against `pg_dump -Fc` to a file,
 #    and the same on MariaDB against `mariadb-dump`.
 # Needs age, gpg and GNU time (installed through apt-get when missing).
+# BENCH_JSON=FILE also writes the figures as JSON (bench/report.py).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mib="${1:-1024}"
@@ -35,35 +36,40 @@ export FIELDCRYPT_KEYRING="$work/keyring.json" FIELDCRYPT_MASTER_KEY="$work/mast
 "$bin" keyring init >/dev/null 2>&1
 
 echo "== 1. in memory"
-target/release/examples/stream_throughput "$mib"
+target/release/examples/stream_throughput "$mib" | tee "$work/memory.txt"
 
 echo
 echo "== 2. files: $mib MiB of random bytes, page cache warm, best of 3 (seconds, peak RSS)"
 head -c "$((mib << 20))" /dev/urandom >"$work/plain"
 cat "$work/plain" >/dev/null
-# Runs a command three times; prints the best wall time and that run's max RSS in MiB.
-measure() {
-    local best="" rss=""
+# Runs a command three times; prints the best wall time, its rate and that run's max RSS in MiB,
+# and records them under KEY for BENCH_JSON.
+measure() { # KEY LABEL COMMAND...
+    local key="$1" label="$2" best="" rss="" rate
+    shift 2
     for _ in 1 2 3; do
         /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>&1 </dev/null
         read -r t kb <"$work/time"
         if [[ -z "$best" ]] || awk "BEGIN{exit !($t < $best)}"; then best="$t"; rss="$((kb / 1024))"; fi
     done
-    printf '%8.2f s  %7.0f MB/s  %5s MiB' "$best" "$(awk "BEGIN{print $mib * 1.048576 / $best}")" "$rss"
+    best="$(awk "BEGIN{print ($best > 0.01 ? $best : 0.01)}")"
+    rate="$(awk "BEGIN{print $mib * 1.048576 / $best}")"
+    printf '%-44s %8.2f s  %7.0f MB/s  %5s MiB\n' "$label" "$best" "$rate" "$rss"
+    echo "$key $best $rate $rss" >>"$work/files.txt"
 }
 age_key="$work/age.key"
 age-keygen -o "$age_key" 2>/dev/null
 age_recipient="$(age-keygen -y "$age_key")"
-printf '%-44s %s\n' "fieldcrypt file seal" "$(measure "$bin" file seal "$work/plain" --out "$work/plain.fcs")"
-printf '%-44s %s\n' "fieldcrypt file open" "$(measure "$bin" file open "$work/plain.fcs" --out "$work/plain.out")"
+measure fieldcrypt_seal "fieldcrypt file seal" "$bin" file seal "$work/plain" --out "$work/plain.fcs"
+measure fieldcrypt_open "fieldcrypt file open" "$bin" file open "$work/plain.fcs" --out "$work/plain.out"
 cmp "$work/plain" "$work/plain.out"
-printf '%-44s %s\n' "age -r (X25519, ChaCha20-Poly1305)" "$(measure age -r "$age_recipient" -o "$work/plain.age" "$work/plain")"
-printf '%-44s %s\n' "age -d" "$(measure age -d -i "$age_key" -o "$work/plain.age.out" "$work/plain.age")"
+measure age_encrypt "age -r (X25519, ChaCha20-Poly1305)" age -r "$age_recipient" -o "$work/plain.age" "$work/plain"
+measure age_decrypt "age -d" age -d -i "$age_key" -o "$work/plain.age.out" "$work/plain.age"
 gpg_opts=(--batch --yes --quiet --pinentry-mode loopback --passphrase bench --homedir "$work/gnupg")
 mkdir -m 700 -p "$work/gnupg"
-printf '%-44s %s\n' "gpg --symmetric (AES256, no compression)" "$(measure gpg "${gpg_opts[@]}" --symmetric --cipher-algo AES256 --compress-algo none -o "$work/plain.gpg" "$work/plain")"
-printf '%-44s %s\n' "gpg --decrypt" "$(measure gpg "${gpg_opts[@]}" --decrypt -o "$work/plain.gpg.out" "$work/plain.gpg")"
-printf '%-44s %s\n' "cp (the disk's own cost)" "$(measure cp "$work/plain" "$work/plain.cp")"
+measure gpg_encrypt "gpg --symmetric (AES256, no compression)" gpg "${gpg_opts[@]}" --symmetric --cipher-algo AES256 --compress-algo none -o "$work/plain.gpg" "$work/plain"
+measure gpg_decrypt "gpg --decrypt" gpg "${gpg_opts[@]}" --decrypt -o "$work/plain.gpg.out" "$work/plain.gpg"
+measure cp "cp (the disk's own cost)" cp "$work/plain" "$work/plain.cp"
 rm -f "$work"/plain*
 
 echo
@@ -101,3 +107,25 @@ my_fc=$(best_of "$bin" backup --database-url "$my" --out "$work/my.fcbk")
 printf '%-44s %8.2f s\n' "mariadb-dump (database test, to a file)" "$my_plain"
 printf '%-44s %8.2f s  (%.2fx)\n' "fieldcrypt backup (database test)" "$my_fc" "$(awk "BEGIN{print $my_fc / $my_plain}")"
 ls -l "$work"/*.dump "$work"/*.fcbk "$work"/*.sql | awk '{print "  " $5 " bytes  " $9}' | sed "s|$work/||"
+# For bench/report.py: the same figures as JSON.
+if [[ -n "${BENCH_JSON:-}" ]]; then
+    python3 - "$work/memory.txt" "$work/files.txt" "$mib" "$rows" "$pg_whole_plain" "$pg_fc" "$my_plain" "$my_fc" >"$BENCH_JSON" <<'PY'
+import json, re, sys
+memory_txt, files_txt, mib, rows, pg_plain, pg_fc, my_plain, my_fc = sys.argv[1:]
+memory = {}
+for line in open(memory_txt):
+    m = re.match(r"\s+(.+?)\s+([0-9.]+) GB/s", line)
+    if m:
+        key = {"raw AES-256-GCM (aws-lc-rs, in place)": "raw_in_place", "raw AES-256-GCM, streamed (copy, seal)": "raw_streamed",
+               "SealWriter": "seal_writer", "OpenReader": "open_reader"}.get(m.group(1))
+        if key:
+            memory[key + "_gb_per_s"] = float(m.group(2))
+files = {}
+for line in open(files_txt):
+    key, seconds, rate, rss = line.split()
+    files[key] = {"seconds": float(seconds), "mb_per_s": float(rate), "max_rss_mib": int(rss)}
+print(json.dumps({"mib": int(mib), "rows": int(rows), "memory": memory, "files": files,
+                  "backups": {"pg_dump_s": float(pg_plain), "fieldcrypt_backup_postgres_s": float(pg_fc),
+                              "mariadb_dump_s": float(my_plain), "fieldcrypt_backup_mariadb_s": float(my_fc)}}))
+PY
+fi

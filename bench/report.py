@@ -5,7 +5,8 @@
 
 OUT_DIR holds values.json (`fieldcrypt bench --json --sizes`), fernet-SIZE.json
 (bench/fernet_bench.py), tables.json (`customers bench --json-out`), jobs.json (bench/migrate.sh
-with BENCH_JSON) and machine.txt. Every ratio on the page compares two figures of the same run.
+with BENCH_JSON), server.json (bench/server_load.sh), files.json (bench/files.sh) and machine.txt.
+Every ratio on the page compares two figures of the same run.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def main() -> int:
     fernet = {s["bytes"]: load(out / f"fernet-{s['bytes']}.json")["seal_open_us"] * 1000 for s in sizes}
     tables = load(out / "tables.json")
     jobs = load(out / "jobs.json")
+    server = load(out / "server.json")
+    files = load(out / "files.json")
 
     lines: list[str] = []
     add = lines.append
@@ -251,6 +254,78 @@ def main() -> int:
     fig.savefig(img / "bench-jobs.png", dpi=110)
     plt.close(fig)
     add("![Column jobs against plain UPDATE](img/bench-jobs.png)")
+    add("")
+
+    # The server.
+    t = server["targets"]
+    add("## fieldcrypt-server against OpenBao Transit (open / decrypt)")
+    add("")
+    add(
+        "bench/server_load.sh: oha on loopback, 32 connections; fieldcrypt-server over TLS 1.3 with "
+        "its audit trail fdatasync'd before each answer, OpenBao's dev server (in memory, no TLS) "
+        "without and with a file audit device; each saturated, then held at half that rate."
+    )
+    add("")
+    add("| system | batch | saturating req/s | values/s | p99 at half rate (ms) |")
+    add("| --- | --- | --- | --- | --- |")
+    names = {"fc": "fieldcrypt-server", "bao": "OpenBao, no audit device", "baoA": "OpenBao, file audit device"}
+    for key in ("fc1", "bao1", "baoA1", "fc100", "bao100", "baoA100"):
+        r = t[key]
+        add(f"| {names[key.rstrip('0123456789')]} | {r['batch']} | {fmt(r['saturating_req_per_s'])} | "
+            f"{fmt(r['saturating_req_per_s'] * r['batch'])} | {r['half_rate_p99_ms']:.2f} |")
+    add("")
+    x1 = t["fc1"]["saturating_req_per_s"] / t["bao1"]["saturating_req_per_s"]
+    xa1 = t["fc1"]["saturating_req_per_s"] / t["baoA1"]["saturating_req_per_s"]
+    soak = server["soak"]
+    add(
+        f"Batch 1: {x1:.1f}x OpenBao without an audit device, {xa1:.1f}x with one (issue 16's target: "
+        f"at least 5x, {verdict(x1 >= 5)}); p99 at half rate {t['fc1']['half_rate_p99_ms']:.2f} ms (target "
+        f"under 5 ms, {verdict(t['fc1']['half_rate_p99_ms'] < 5)}). Memory over {soak['seconds']} s at "
+        f"{fmt(soak['req_per_s'])} req/s: RSS {soak['rss_before_mib']:.1f} MiB before, "
+        f"{soak['rss_min_mib']:.1f}-{soak['rss_max_mib']:.1f} MiB during."
+    )
+    add("")
+
+    # Files and backups.
+    mem, fl, bk = files["memory"], files["files"], files["backups"]
+    add(f"## Files and backups ({files['mib']} MiB; backups of a {fmt(files['rows'])}-row table)")
+    add("")
+    add(
+        "bench/files.sh: the stream in memory against raw AES-256-GCM over the same bytes; "
+        "`fieldcrypt file` against age and gpg on the same file (best of 3, page cache warm); "
+        "`fieldcrypt backup` against the dump tool it wraps, to a file."
+    )
+    add("")
+    add(
+        f"In memory: SealWriter {mem['seal_writer_gb_per_s']:.2f} GB/s and OpenReader "
+        f"{mem['open_reader_gb_per_s']:.2f} GB/s, against raw AES-256-GCM {mem['raw_in_place_gb_per_s']:.2f} GB/s "
+        f"in place ({mem['seal_writer_gb_per_s'] / mem['raw_in_place_gb_per_s']:.0%} and "
+        f"{mem['open_reader_gb_per_s'] / mem['raw_in_place_gb_per_s']:.0%})."
+    )
+    add("")
+    add("| tool | MB/s | peak RSS (MiB) |")
+    add("| --- | --- | --- |")
+    labels = [("fieldcrypt_seal", "fieldcrypt file seal"), ("fieldcrypt_open", "fieldcrypt file open"),
+              ("age_encrypt", "age -r"), ("age_decrypt", "age -d"), ("gpg_encrypt", "gpg --symmetric (AES256)"),
+              ("gpg_decrypt", "gpg --decrypt"), ("cp", "cp (the disk's own cost)")]
+    for key, label in labels:
+        add(f"| {label} | {fmt(fl[key]['mb_per_s'])} | {fl[key]['max_rss_mib']} |")
+    add("")
+    add(
+        f"Backups: PostgreSQL `fieldcrypt backup` {bk['fieldcrypt_backup_postgres_s']:.2f} s against "
+        f"`pg_dump -Fc` {bk['pg_dump_s']:.2f} s ({bk['fieldcrypt_backup_postgres_s'] / bk['pg_dump_s']:.2f}x); "
+        f"MariaDB {bk['fieldcrypt_backup_mariadb_s']:.2f} s against `mariadb-dump` {bk['mariadb_dump_s']:.2f} s "
+        f"({bk['fieldcrypt_backup_mariadb_s'] / bk['mariadb_dump_s']:.2f}x)."
+    )
+    add("")
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.barh([label for _, label in labels][::-1], [fl[key]["mb_per_s"] for key, _ in labels][::-1], color="#4c72b0")
+    ax.set_xlabel("MB/s (higher is better)")
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(img / "bench-files.png", dpi=110)
+    plt.close(fig)
+    add("![Files: fieldcrypt, age and gpg](img/bench-files.png)")
     add("")
 
     add("## Before")

@@ -15,6 +15,7 @@
 # then with a file audit device.
 #
 #   bash bench/server_load.sh            # prints a Markdown table
+#   BENCH_JSON=FILE also writes the figures as JSON (bench/report.py).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SECONDS_SAT="${SECONDS_SAT:-10}"
@@ -119,6 +120,7 @@ for target in fc1 fc100 bao1 bao100 audit baoA1 baoA100; do
     run_oha "$target-half" "$url" "$body" "$SECONDS_HALF" "$half"
     read -r hrps hp50 hp99 hok <<<"$(summary "$WORK/$target-half.json")"
     echo "| $name | $n | $rps | $((rps * n)) | $p50 | $p99 | $hp50 (at $hrps req/s) | $hp99 |"
+    echo "$target $rps $p50 $p99 $hrps $hp50 $hp99" >>"$WORK/rows.txt"
 done
 python3 - "${SAT[fc1]}" "${SAT[bao1]}" "${SAT[baoA1]}" "${SAT[fc100]}" "${SAT[bao100]}" "${SAT[baoA100]}" <<'EOF'
 import sys
@@ -137,14 +139,24 @@ samples=()
 for ((t = 0; t < SECONDS_SOAK; t += 10)); do sleep 10; samples+=("$(rss)"); done
 wait "$SOAK"
 read -r srps sp50 sp99 _ <<<"$(summary "$WORK/soak.json")"
-python3 - "$start_rss" "$srps" "$sp99" "${samples[@]}" <<'EOF'
-import sys
-start, rps, p99, *samples = sys.argv[1:]
+python3 - "$WORK/rows.txt" "${BENCH_JSON:-}" "$start_rss" "$srps" "$sp99" "${samples[@]}" <<'EOF'
+import json, sys
+rows_file, json_out, start, rps, p99, *samples = sys.argv[1:]
 samples = [int(s) for s in samples]
 third = max(1, len(samples) // 3)
 first, last = samples[:third], samples[-third:]
 print(f"\nmemory over {len(samples) * 10} s at {float(rps):.0f} req/s (p99 {p99} ms): RSS {int(start)/1024:.1f} MiB before, "
       f"{min(samples)/1024:.1f}-{max(samples)/1024:.1f} MiB during; first third mean {sum(first)/len(first)/1024:.1f} MiB, "
       f"last third mean {sum(last)/len(last)/1024:.1f} MiB")
+if json_out:
+    targets = {}
+    for line in open(rows_file):
+        t, sat, p50, p99s, half, hp50, hp99 = line.split()
+        targets[t] = {"batch": 100 if t.endswith("100") else 1, "saturating_req_per_s": float(sat),
+                      "p50_ms": float(p50), "p99_ms": float(p99s), "half_rate_req_per_s": float(half),
+                      "half_rate_p50_ms": float(hp50), "half_rate_p99_ms": float(hp99)}
+    json.dump({"targets": targets, "soak": {"seconds": len(samples) * 10, "req_per_s": float(rps),
+               "rss_before_mib": int(start) / 1024, "rss_min_mib": min(samples) / 1024,
+               "rss_max_mib": max(samples) / 1024}}, open(json_out, "w"))
 EOF
 echo "trail entries written: $(wc -l <"$WORK/fc/trail.jsonl")"
