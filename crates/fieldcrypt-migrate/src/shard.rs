@@ -37,7 +37,7 @@ pub struct Shard {
 impl Shard {
     /// The `index`th (from 1) of `count` shards.
     pub fn new(index: u32, count: u32) -> Result<Self, MigrateError> {
-        if !(1..=MAX_SHARDS).contains(&count) || !(1..=count).contains(&index) {
+        if !valid_count(count) || !(1..=count).contains(&index) {
             return Err(MigrateError::Invalid(format!(
                 "a shard is I/N with 1 <= I <= N <= {MAX_SHARDS} (got {index}/{count})"
             )));
@@ -88,6 +88,11 @@ impl fmt::Display for Shard {
     }
 }
 
+/// Whether a table can be split into `count` shards.
+fn valid_count(count: u32) -> bool {
+    (1..=MAX_SHARDS).contains(&count)
+}
+
 /// One shard of a plan and the rows pending in it, as the database counts them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShardStatus {
@@ -119,8 +124,12 @@ pub async fn status(
     keyring: &Keyring,
     count: u32,
 ) -> Result<Vec<ShardStatus>, MigrateError> {
+    if !valid_count(count) {
+        return Err(MigrateError::Invalid(format!(
+            "--shards is 1 to {MAX_SHARDS} (got {count})"
+        )));
+    }
     let mut plan = plan(pool, job, keyring).await?;
-    Shard::new(1, count)?;
     let bounds = bounds(pool, &plan, count, false).await?;
     let mut out = Vec::with_capacity(count as usize);
     for index in 1..=count {

@@ -194,6 +194,11 @@ macro_rules! suite {
                     assert!(matches!(err, MigrateError::Invalid(_)), "{err:?}");
                     assert!(err.to_string().contains("fieldcrypt_shards"), "{err}");
                 }
+                // A count of shards out of range is refused before anything is read.
+                for count in [0, 1025] {
+                    let err = fieldcrypt_migrate::shard::status(&pool, &job, &keyring, count).await.unwrap_err();
+                    assert!(matches!(err, MigrateError::Invalid(_)), "{err:?}");
+                }
                 // Nothing was written by the refused runs.
                 let left = rows(&pool, &t).await.into_iter().filter(|(_, v)| v.as_deref().is_some_and(|v| v.starts_with('v'))).count();
                 assert_eq!(left, 10);

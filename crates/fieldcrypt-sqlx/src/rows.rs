@@ -109,11 +109,19 @@ where
     F: Fn(&R) -> Result<T, sqlx::Error> + Send + Sync + 'static,
 {
     let (done, decoded) = futures_channel::oneshot::channel();
-    std::thread::spawn(move || {
-        // The receiver may be gone (the stream was dropped): nothing to deliver then.
-        let _ = done.send(map_rows(&rows, decode));
-    });
+    // `Builder::spawn` reports a thread the system will not give (`thread::spawn` would panic).
+    let spawned = std::thread::Builder::new()
+        .name("fieldcrypt-rows".to_owned())
+        .spawn(move || {
+            // The receiver may be gone (the stream was dropped): nothing to deliver then.
+            let _ = done.send(map_rows(&rows, decode));
+        })
+        .map(|_| ())
+        .map_err(|e| {
+            sqlx::Error::Decode(format!("no thread to decode a chunk of rows: {e}").into())
+        });
     async move {
+        spawned?;
         decoded.await.map_err(|_| {
             sqlx::Error::Decode("the thread decoding a chunk of rows stopped (it panicked)".into())
         })?
